@@ -1,0 +1,137 @@
+// A local stand-in for Neon's SQL-over-HTTP endpoint (what @neondatabase/serverless `neon()` talks to).
+// Same request headers, body and response shapes as Neon; backed by PGlite or a real Postgres server.
+// Routes under /_standin/ are ours (databases per test file, round-trip counts, fault injection).
+import http from 'node:http';
+import { createFaults, listen, readBody, sendJson } from './http-kit.mjs';
+import {
+  createPgliteBackend,
+  createPostgresBackend,
+  errorBody,
+  isIsolationLevel,
+} from './postgres-backends.mjs';
+
+export const DEFAULT_DATABASE = 'edgeauth';
+
+/**
+ * Starts the stand-in. `postgresUrl` selects a real server (its database name is the default
+ * database); without it an embedded PGlite serves, in memory or, with `dataDir`, on disk.
+ * Resolves once migrations are applied.
+ */
+export async function startNeonHttp({
+  port = 0,
+  host = '127.0.0.1',
+  postgresUrl,
+  dataDir,
+  log = () => {},
+} = {}) {
+  const backend = postgresUrl
+    ? await createPostgresBackend(postgresUrl)
+    : await createPgliteBackend({ dataDir, defaultDatabase: DEFAULT_DATABASE });
+  const defaultDatabase = backend.baseName ?? DEFAULT_DATABASE;
+  await backend.create(defaultDatabase);
+  const stats = new Map();
+  const faults = createFaults();
+
+  const countFor = (name) => {
+    if (!stats.has(name)) stats.set(name, { requests: 0, queries: 0 });
+    return stats.get(name);
+  };
+
+  async function handleSql(req, res) {
+    const connection = req.headers['neon-connection-string'];
+    let database;
+    try {
+      database = decodeURIComponent(new URL(String(connection)).pathname.slice(1));
+    } catch {
+      return sendJson(res, 400, { message: 'missing or invalid Neon-Connection-String header' });
+    }
+    let body;
+    try {
+      body = JSON.parse(await readBody(req));
+    } catch {
+      return sendJson(res, 400, { message: 'request body is not valid JSON' });
+    }
+    if (!backend.has(database)) {
+      return sendJson(res, 400, { message: `database "${database}" does not exist`, code: '3D000' });
+    }
+    const isolationLevel = req.headers['neon-batch-isolation-level'];
+    if (isolationLevel !== undefined && !isIsolationLevel(isolationLevel)) {
+      return sendJson(res, 400, { message: `invalid isolation level: ${isolationLevel}` });
+    }
+    const counts = countFor(database);
+    counts.requests += 1;
+    try {
+      if (Array.isArray(body?.queries)) {
+        counts.queries += body.queries.length;
+        const results = await backend.batch(database, body.queries, {
+          isolationLevel,
+          readOnly: req.headers['neon-batch-read-only'],
+          deferrable: req.headers['neon-batch-deferrable'],
+        });
+        return sendJson(res, 200, { results });
+      }
+      if (typeof body?.query !== 'string') {
+        return sendJson(res, 400, { message: 'body must be {query, params} or {queries: [...]}' });
+      }
+      counts.queries += 1;
+      return sendJson(res, 200, await backend.query(database, body));
+    } catch (error) {
+      return sendJson(res, 400, errorBody(error));
+    }
+  }
+
+  async function handleAdmin(req, res, url) {
+    const [, , resource, name] = url.pathname.split('/');
+    if (resource === 'health') return sendJson(res, 200, { ok: true, backend: backend.kind });
+    if (resource === 'fault' && req.method === 'POST') return faults.configure(req, res);
+    if (resource === 'stats' && req.method === 'GET') {
+      const db = url.searchParams.get('db') ?? defaultDatabase;
+      return sendJson(res, 200, countFor(db));
+    }
+    if (resource === 'stats' && req.method === 'DELETE') {
+      stats.clear();
+      return sendJson(res, 200, { ok: true });
+    }
+    if (resource === 'databases' && req.method === 'POST') {
+      const { name: created } = JSON.parse((await readBody(req)) || '{}');
+      if (typeof created !== 'string' || !/^[a-z0-9_]{1,40}$/.test(created)) {
+        return sendJson(res, 400, { message: 'name must match [a-z0-9_]{1,40}' });
+      }
+      await backend.create(created);
+      return sendJson(res, 201, { name: created });
+    }
+    if (resource === 'databases' && req.method === 'DELETE' && name && name !== defaultDatabase) {
+      await backend.drop(name);
+      stats.delete(name);
+      return sendJson(res, 200, { ok: true });
+    }
+    return sendJson(res, 404, { message: 'not found' });
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://standin');
+    try {
+      if (url.pathname.startsWith('/_standin/')) return await handleAdmin(req, res, url);
+      if (await faults.apply(req, res)) return;
+      if (url.pathname === '/sql' && req.method === 'POST') return await handleSql(req, res);
+      return sendJson(res, 404, { message: 'not found' });
+    } catch (error) {
+      log(`neon stand-in error: ${error?.stack ?? error}`);
+      if (!res.headersSent) sendJson(res, 500, { message: 'stand-in internal error' });
+    }
+  });
+
+  const address = await listen(server, port, host);
+  return {
+    url: `http://${host}:${address.port}`,
+    sqlUrl: `http://${host}:${address.port}/sql`,
+    port: address.port,
+    backend: backend.kind,
+    defaultDatabase,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await backend.close();
+    },
+  };
+}

@@ -1,0 +1,721 @@
+// Local stand-in for the Upstash Redis REST API (POST /, /pipeline, /multi-exec) as spoken by @upstash/redis,
+// backed by a real Redis (ioredis) or an isolated in-memory ioredis-mock; plus /_standin/ fault-injection routes.
+import { createHash, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import ioredis from 'ioredis';
+import RedisMock from 'ioredis-mock';
+
+// ioredis is CommonJS; its default export is the client class, which also carries the named exports. Named ESM
+// imports of it are not resolved by every loader (Vite's, which runs the test suite's global setup, gives undefined).
+const { Redis, ReplyError } = ioredis;
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const FAULT_MODES = new Set(['down', 'slow', 'error', 'malformed', 'none']);
+const LUA_SHEBANG = /^#!lua\b[^\n]*/;
+const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
+
+// A shared ioredis connection must never change state (MULTI, SELECT, subscriptions…), so these are refused like
+// Upstash refuses commands it does not offer over REST.
+const UNAVAILABLE = new Set([
+  ...['MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH', 'SELECT', 'CLIENT', 'HELLO', 'AUTH', 'RESET', 'QUIT'],
+  ...['SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE', 'PUNSUBSCRIBE', 'SUNSUBSCRIBE', 'MONITOR'],
+  ...['SYNC', 'PSYNC', 'SHUTDOWN', 'DEBUG', 'REPLICAOF', 'SLAVEOF'],
+]);
+
+/**
+ * A backend reply: strings or raw bytes, integers, nil, and (nested) arrays; ioredis-mock adds objects and booleans.
+ * @typedef {string | Buffer | number | boolean | null | undefined | unknown[] | Record<string, unknown>} Reply
+ * @typedef {{ result: Reply } | { error: string }} Outcome
+ * @typedef {{
+ *   kind: 'embedded' | 'redis',
+ *   call(cmd: string[]): Promise<Reply>,
+ *   transaction(cmds: string[][]): Promise<Outcome[]>,
+ *   flush(): Promise<unknown>,
+ *   close(): Promise<void>,
+ * }} Backend
+ * @typedef {{ mode: 'down' | 'slow' | 'error' | 'malformed' | 'none', delay_ms: number, count: number | null }} FaultState
+ */
+
+/** An error the client caused (HTTP 400), as opposed to the backend being unreachable (HTTP 500). */
+class CommandError extends Error {}
+
+/**
+ * Start the stand-in. Without `redisUrl` it keeps its data in memory, isolated from every other instance.
+ * @param {{ port?: number, host?: string, redisUrl?: string, token?: string, log?: (msg: string) => void }} [options]
+ */
+export async function startUpstash({
+  port = 0,
+  host = '127.0.0.1',
+  redisUrl,
+  token = 'local-upstash-token',
+  log = () => {},
+} = {}) {
+  const backend = redisUrl ? await connectRedis(redisUrl, log) : createEmbedded();
+  const commands = createCommandRunner(backend);
+  const faults = createFaults();
+  const timers = new Set();
+  const server = http.createServer((req, res) => {
+    handleRequest(req, res, { commands, backend, faults, token, timers, log }).catch((err) => {
+      if (res.destroyed) return; // the client went away mid-request
+      log(`upstash stand-in: internal error: ${err?.stack ?? err}`);
+      sendJson(res, 500, { error: 'internal stand-in error' });
+    });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  try {
+    await listen(server, port, host);
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const url = `http://${formatHost(host)}:${address.port}`;
+  log(`upstash stand-in (${backend.kind}) listening on ${url}`);
+
+  return {
+    url,
+    port: address.port,
+    token,
+    backend: backend.kind,
+    faults,
+    async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await new Promise((resolve) => {
+        server.close(() => resolve(undefined));
+        server.closeAllConnections();
+      });
+      await backend.close();
+    },
+  };
+}
+
+/**
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ * @param {{ commands: ReturnType<typeof createCommandRunner>, backend: Backend, faults: ReturnType<typeof createFaults>,
+ *   token: string, timers: Set<NodeJS.Timeout>, log: (msg: string) => void }} ctx
+ */
+async function handleRequest(req, res, ctx) {
+  const path = pathOf(req.url);
+  if (path.startsWith('/_standin/')) return handleAdmin(req, res, path, ctx);
+
+  const endpoint = { '/': 'single', '/pipeline': 'pipeline', '/multi-exec': 'transaction' }[path];
+  if (!endpoint) return sendJson(res, 404, { error: 'Not Found' });
+  if (await injectFault(req, res, ctx)) return;
+  if (req.method !== 'POST') return sendJson(res, 405, { error: 'Method Not Allowed' });
+  if (!isAuthorized(req, ctx.token)) return sendJson(res, 401, { error: 'Unauthorized' });
+
+  const body = await readBody(req);
+  if (body === null) return sendJson(res, 413, { error: 'ERR request body too large' });
+  const parsed = parseCommands(body, endpoint !== 'single');
+  if ('error' in parsed) return sendJson(res, 400, { error: parsed.error });
+
+  const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64';
+  if (endpoint === 'single')
+    return sendSingle(res, await settle(ctx.commands.run(parsed.commands[0])), base64);
+  if (endpoint === 'pipeline') return sendOutcomes(res, await ctx.commands.pipeline(parsed.commands), base64);
+  return sendTransaction(res, ctx.commands.transaction(parsed.commands), base64);
+}
+
+/**
+ * @param {http.ServerResponse} res
+ * @param {Outcome | { failure: Error }} outcome
+ * @param {boolean} base64
+ */
+function sendSingle(res, outcome, base64) {
+  if ('failure' in outcome) return sendFailure(res, outcome.failure);
+  if ('error' in outcome) return sendJson(res, 400, outcome);
+  sendJson(res, 200, { result: encodeReply(outcome.result, base64, true) });
+}
+
+/** @param {http.ServerResponse} res @param {Outcome[]} outcomes @param {boolean} base64 */
+function sendOutcomes(res, outcomes, base64) {
+  sendJson(
+    res,
+    200,
+    outcomes.map((o) => ('error' in o ? o : { result: encodeReply(o.result, base64, true) })),
+  );
+}
+
+/** @param {http.ServerResponse} res @param {Promise<Outcome[]>} pending @param {boolean} base64 */
+async function sendTransaction(res, pending, base64) {
+  try {
+    sendOutcomes(res, await pending, base64);
+  } catch (err) {
+    sendFailure(res, /** @type {Error} */ (err));
+  }
+}
+
+/** @param {http.ServerResponse} res @param {Error} err */
+function sendFailure(res, err) {
+  sendJson(res, err instanceof CommandError ? 400 : 500, { error: err.message });
+}
+
+/** @template T @param {Promise<T>} promise @returns {Promise<Outcome | { failure: Error }>} */
+async function settle(promise) {
+  try {
+    return { result: /** @type {Reply} */ (await promise) };
+  } catch (err) {
+    return err instanceof CommandError ? { error: err.message } : { failure: /** @type {Error} */ (err) };
+  }
+}
+
+/**
+ * @param {Buffer} body
+ * @param {boolean} many
+ * @returns {{ commands: string[][] } | { error: string }}
+ */
+function parseCommands(body, many) {
+  let json;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { error: 'ERR failed to parse request body as JSON' };
+  }
+  const list = many ? json : [json];
+  if (!Array.isArray(list) || list.length === 0) {
+    return {
+      error: many ? 'ERR request body must be a non-empty array of commands' : 'ERR command must be an array',
+    };
+  }
+  const commands = [];
+  for (const cmd of list) {
+    if (!Array.isArray(cmd) || cmd.length === 0 || typeof cmd[0] !== 'string' || cmd[0] === '') {
+      return { error: 'ERR each command must be a non-empty array starting with the command name' };
+    }
+    commands.push(cmd.map(toArgument));
+  }
+  return { commands };
+}
+
+/** JSON numbers and booleans become their text, objects their JSON, as the REST API does. @param {unknown} value */
+function toArgument(value) {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * Upstash's base64 response encoding: every string (at any depth) becomes base64 of its bytes, except a top-level
+ * "OK", which @upstash/redis keeps as is; nested strings are always decoded by the client, so "OK" is encoded there.
+ * @param {Reply} value
+ * @param {boolean} base64
+ * @param {boolean} topLevel
+ * @returns {unknown}
+ */
+function encodeReply(value, base64, topLevel) {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (typeof value === 'boolean') return value ? 1 : null;
+  if (Buffer.isBuffer(value) || typeof value === 'string') {
+    const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value, 'utf8');
+    if (!base64) return bytes.toString('utf8');
+    return topLevel && bytes.equals(OK_BYTES) ? 'OK' : bytes.toString('base64');
+  }
+  if (value instanceof Error) return value.message;
+  const items = Array.isArray(value) ? value : Object.entries(value).flat();
+  return items.map((item) => encodeReply(/** @type {Reply} */ (item), base64, false));
+}
+const OK_BYTES = Buffer.from('OK');
+
+/**
+ * Executes commands against the backend, translating Lua scripts so that @upstash/ratelimit's
+ * `#!lua flags=allow-key-locking` scripts (an Upstash-only flag) run on stock Redis, while the SHA1s the client sees
+ * stay those of the original text.
+ * @param {Backend} backend
+ */
+function createCommandRunner(backend) {
+  /** sha1 of the original script text → script without its Upstash shebang */
+  const scripts = new Map();
+
+  /** @param {string} source */
+  function remember(source) {
+    const stripped = source.replace(LUA_SHEBANG, '');
+    const sha = sha1(source);
+    scripts.set(sha, stripped);
+    return { sha, stripped };
+  }
+
+  /** @param {string[]} cmd @returns {Promise<Reply>} */
+  async function run(cmd) {
+    const name = cmd[0].toUpperCase();
+    if (UNAVAILABLE.has(name)) throw new CommandError(`ERR Command is not available: '${cmd[0]}'`);
+    if (name === 'EVAL' || name === 'EVAL_RO') return evalScript(name, cmd);
+    if (name === 'EVALSHA' || name === 'EVALSHA_RO') return evalsha(name, cmd);
+    if (name === 'SCRIPT') return script(cmd);
+    return backend.call(cmd);
+  }
+
+  /** @param {string} name @param {string[]} cmd */
+  function evalScript(name, [, source = '', ...rest]) {
+    return backend.call([name, remember(source).stripped, ...rest]);
+  }
+
+  /** @param {string} name @param {string[]} cmd */
+  async function evalsha(name, [, sha = '', ...rest]) {
+    const stripped = scripts.get(sha.toLowerCase());
+    const evalName = name === 'EVALSHA' ? 'EVAL' : 'EVAL_RO';
+    if (stripped === undefined) {
+      if (backend.kind === 'embedded') throw new CommandError(NOSCRIPT);
+      return backend.call([name, sha, ...rest]);
+    }
+    if (backend.kind === 'embedded') return backend.call([evalName, stripped, ...rest]);
+    try {
+      return await backend.call([name, sha1(stripped), ...rest]);
+    } catch (err) {
+      if (!(err instanceof CommandError && err.message.startsWith('NOSCRIPT'))) throw err;
+      return backend.call([evalName, stripped, ...rest]);
+    }
+  }
+
+  /** @param {string[]} cmd */
+  async function script([, sub = '', ...args]) {
+    const subcommand = sub.toUpperCase();
+    if (subcommand === 'LOAD') {
+      const { sha, stripped } = remember(args[0] ?? '');
+      if (backend.kind === 'redis') await backend.call(['SCRIPT', 'LOAD', stripped]);
+      return sha;
+    }
+    if (subcommand === 'EXISTS') return scriptExists(args);
+    if (subcommand === 'FLUSH') {
+      scripts.clear();
+      return backend.kind === 'redis' ? backend.call(['SCRIPT', 'FLUSH', ...args]) : 'OK';
+    }
+    if (backend.kind === 'redis') return backend.call(['SCRIPT', sub, ...args]);
+    throw new CommandError(`ERR unknown subcommand '${sub}'. Try SCRIPT HELP.`);
+  }
+
+  /** @param {string[]} shas */
+  async function scriptExists(shas) {
+    if (backend.kind === 'embedded') return shas.map((sha) => (scripts.has(sha.toLowerCase()) ? 1 : 0));
+    const translated = shas.map((sha) => {
+      const stripped = scripts.get(sha.toLowerCase());
+      return stripped === undefined ? sha : sha1(stripped);
+    });
+    return backend.call(['SCRIPT', 'EXISTS', ...translated]);
+  }
+
+  /** Each command of a pipeline is independent; one failing does not stop the others. @param {string[][]} cmds */
+  async function pipeline(cmds) {
+    /** @type {Outcome[]} */
+    const outcomes = [];
+    for (const cmd of cmds) {
+      const outcome = await settle(run(cmd));
+      outcomes.push('failure' in outcome ? { error: outcome.failure.message } : outcome);
+    }
+    return outcomes;
+  }
+
+  /**
+   * Inside MULTI a NOSCRIPT cannot be retried, so known scripts always go as EVAL; SCRIPT LOAD is done before the
+   * transaction (it touches no data) and answered in place by ECHOing the original SHA1.
+   * @param {string[][]} cmds
+   */
+  async function transaction(cmds) {
+    const prepared = [];
+    for (const cmd of cmds) prepared.push(await prepareForTransaction(cmd));
+    return backend.transaction(prepared);
+  }
+
+  /** @param {string[]} cmd @returns {Promise<string[]>} */
+  async function prepareForTransaction(cmd) {
+    const name = cmd[0].toUpperCase();
+    if (UNAVAILABLE.has(name)) throw new CommandError(`ERR Command is not available: '${cmd[0]}'`);
+    if (name === 'EVAL' || name === 'EVAL_RO')
+      return [name, remember(cmd[1] ?? '').stripped, ...cmd.slice(2)];
+    if (name === 'EVALSHA' || name === 'EVALSHA_RO') {
+      const stripped = scripts.get((cmd[1] ?? '').toLowerCase());
+      if (stripped !== undefined) return [name.replace('SHA', ''), stripped, ...cmd.slice(2)];
+      if (backend.kind === 'embedded') throw new CommandError(NOSCRIPT);
+      return cmd;
+    }
+    if (name === 'SCRIPT' && (cmd[1] ?? '').toUpperCase() === 'LOAD')
+      return ['ECHO', String(await script(cmd))];
+    return cmd;
+  }
+
+  return { run, pipeline, transaction };
+}
+
+/** @param {string} text */
+function sha1(text) {
+  return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * Resolves once connected, so a wrong URL fails at start-up rather than on the first request.
+ * @param {string} redisUrl
+ * @param {(msg: string) => void} log
+ * @returns {Promise<Backend>}
+ */
+async function connectRedis(redisUrl, log) {
+  const client = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  let lastError = '';
+  client.on('error', (err) => {
+    if (err.message !== lastError) log(`upstash stand-in: redis error: ${err.message}`);
+    lastError = err.message;
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      client.once('ready', resolve);
+      client.once('error', reject);
+    });
+  } catch (err) {
+    client.disconnect();
+    throw err;
+  }
+
+  // Upper-case names bypass ioredis' reply transformers (e.g. HGETALL → object), and callBuffer keeps raw bytes.
+  /** @param {string[]} cmd */
+  const args = ([name, ...rest]) => /** @type {[string, ...string[]]} */ ([name.toUpperCase(), ...rest]);
+  return {
+    kind: 'redis',
+    async call(cmd) {
+      try {
+        return /** @type {Reply} */ (await client.callBuffer(...args(cmd)));
+      } catch (err) {
+        throw asCommandError(err);
+      }
+    },
+    async transaction(cmds) {
+      let replies;
+      try {
+        replies = await client.multi(cmds.map((cmd) => ['callBuffer', ...args(cmd)])).exec();
+      } catch (err) {
+        throw asCommandError(err);
+      }
+      if (!replies) throw new CommandError('EXECABORT Transaction discarded');
+      return replies.map(([err, result]) =>
+        err ? { error: err.message } : { result: /** @type {Reply} */ (result) },
+      );
+    },
+    flush: () => client.flushdb(),
+    async close() {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/** Redis replies are the caller's fault; anything else means Redis could not be reached. @param {any} err */
+function asCommandError(err) {
+  if (!(err instanceof ReplyError)) return err;
+  const causes = /** @type {{ previousErrors?: Error[] }} */ (err).previousErrors;
+  const message = causes?.length ? `${err.message} (${causes[0].message.trim()})` : err.message;
+  return new CommandError(message);
+}
+
+/**
+ * ioredis-mock shares data between instances with the same host:port/db, so a random host name isolates this one.
+ * It has no generic `call`, so commands dispatch by method name, restricted to real Redis command names.
+ * @returns {Backend}
+ */
+function createEmbedded() {
+  const mock = new RedisMock({ host: `upstash-standin-${randomUUID()}`, lazyConnect: false });
+  const known = new Set(Redis.prototype.getBuiltinCommands());
+
+  /**
+   * Starts the command synchronously: the mock executes inside the promise executor, so a loop of starts is atomic.
+   * @param {string[]} cmd
+   */
+  function start([name, ...rest]) {
+    let method = name.toLowerCase();
+    if (method === 'eval_ro') method = 'eval';
+    if (method === 'eval') rest = [MOCK_LUA_PRELUDE + (rest[0] ?? ''), ...rest.slice(1)];
+    const fn = /** @type {any} */ (mock)[method];
+    if (!known.has(method) || typeof fn !== 'function') return Promise.reject(unknownCommand(name, rest));
+    try {
+      checkKeyType(mock, method, rest);
+      return Promise.resolve(fn.apply(mock, rest)).then(
+        (reply) => normalizeMockReply(method, reply),
+        (err) => Promise.reject(mockError(name, rest, err)),
+      );
+    } catch (err) {
+      return Promise.reject(mockError(name, rest, err));
+    }
+  }
+
+  return {
+    kind: 'embedded',
+    call: (cmd) => start(cmd),
+    async transaction(cmds) {
+      const unknown = cmds.find(([name]) => !known.has(name.toLowerCase()));
+      if (unknown) {
+        const cause = unknownCommand(unknown[0], unknown.slice(1)).message;
+        throw new CommandError(
+          `EXECABORT Transaction discarded because of previous errors. (${cause.trim()})`,
+        );
+      }
+      const started = cmds.map(start);
+      return Promise.all(
+        started.map((p) =>
+          p.then(
+            (result) => ({ result }),
+            (err) => ({ error: err.message }),
+          ),
+        ),
+      );
+    },
+    flush: () => mock.flushall(),
+    async close() {
+      await mock.flushall();
+      mock.disconnect();
+    },
+  };
+}
+
+/** The type of value each command's first key must hold, for the commands ioredis-mock applies to any type. */
+const KEY_TYPES = new Map(
+  Object.entries({
+    string: 'get getex getdel getset append strlen getrange setrange incr incrby incrbyfloat decr decrby',
+    hash: 'hset hsetnx hmset hget hmget hgetall hdel hexists hincrby hincrbyfloat hkeys hvals hlen hstrlen hscan hrandfield',
+    list: 'lpush rpush lpushx rpushx lpop rpop llen lrange lindex lset lrem ltrim linsert lpos rpoplpush lmove',
+    set: 'sadd srem smembers sismember smismember scard spop srandmember sscan smove',
+    zset: 'zadd zrem zrange zrangebyscore zrevrange zrevrangebyscore zrangebylex zlexcount zscore zmscore zcard zcount zincrby zrank zrevrank zremrangebyscore zremrangebyrank zpopmin zpopmax zscan',
+  }).flatMap(([type, names]) => names.split(' ').map((name) => [name, type])),
+);
+const INTEGER_COMMANDS = new Set(['incr', 'incrby', 'decr', 'decrby', 'hincrby']);
+
+/**
+ * ioredis-mock lets most commands run against a key of another type (HSET on a string, INCR turning text into
+ * "NaN"…), so check what Redis checks before the mock gets to change anything.
+ * @param {any} mock
+ * @param {string} method
+ * @param {string[]} args
+ */
+function checkKeyType(mock, method, [key, field]) {
+  const expected = KEY_TYPES.get(method);
+  if (!expected || !mock.data?.has(key)) return;
+  const stored = mock.data.get(key);
+  if (mockType(stored) !== expected) {
+    throw new CommandError('WRONGTYPE Operation against a key holding the wrong kind of value');
+  }
+  const value = method === 'hincrby' ? stored[field] : stored;
+  if (INTEGER_COMMANDS.has(method) && value !== undefined && !/^-?\d+$/.test(String(value))) {
+    throw new CommandError(
+      method === 'hincrby'
+        ? 'ERR hash value is not an integer'
+        : 'ERR value is not an integer or out of range',
+    );
+  }
+}
+
+/** @param {unknown} value how ioredis-mock stores each Redis type */
+function mockType(value) {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return 'string';
+  if (Array.isArray(value)) return 'list';
+  if (value instanceof Set) return 'set';
+  if (value instanceof Map) return 'zset';
+  return 'hash';
+}
+
+const LUA_ERROR_MARK = '__standin_error_reply__:';
+
+/**
+ * ioredis-mock hands Lua the replies of redis.call as JS proxies holding JS nulls, where Redis gives real tables
+ * with false (e.g. HMGET of a missing key, which @upstash/ratelimit's token bucket tests with `== false`); it also
+ * lacks redis.error_reply/status_reply. Kept on one line, in front of the script's first line, so Lua error line
+ * numbers stay right.
+ */
+const MOCK_LUA_PRELUDE =
+  'local __standin_call = redis.call; ' +
+  'redis.call = function(...) local r = __standin_call(...); if type(r) ~= "userdata" then return r end; ' +
+  'local t = {}; for i = 1, #r do local v = r[i]; ' +
+  'if v == nil or (type(v) == "userdata" and tostring(v) == "null") then t[i] = false else t[i] = v end end; ' +
+  'return t end; ' +
+  `redis.error_reply = function(m) return "${LUA_ERROR_MARK}" .. m end; redis.status_reply = function(m) return m end; `;
+
+/** @param {string} name @param {string[]} args */
+function unknownCommand(name, args) {
+  const shown = args.map((a) => `'${a.slice(0, 128)}' `).join('');
+  return new CommandError(`ERR unknown command '${name}', with args beginning with: ${shown}`);
+}
+
+/** @param {string} name @param {string[]} args @param {any} err */
+function mockError(name, args, err) {
+  if (String(err?.message).startsWith('Unsupported command')) return unknownCommand(name, args);
+  if (/^Key .* does not contain a /.test(err?.message)) {
+    return new CommandError('WRONGTYPE Operation against a key holding the wrong kind of value');
+  }
+  return new CommandError(/^[A-Z]+ /.test(err?.message) ? err.message : `ERR ${err?.message ?? err}`);
+}
+
+/**
+ * Brings the mock's JS-flavoured replies back to what Redis would send: Lua results follow Redis' conversion rules
+ * (numbers truncated, true → 1, false → nil), and the NaN it returns for INCR on a non-number is Redis' error.
+ * @param {string} method
+ * @param {any} reply
+ */
+function normalizeMockReply(method, reply) {
+  if (typeof reply === 'number' && Number.isNaN(reply)) {
+    throw new CommandError('ERR value is not an integer or out of range');
+  }
+  return method === 'eval' || method === 'evalsha' ? fromLua(reply) : reply;
+}
+
+/**
+ * Lua tables other than arrays come back as proxies into a closed Lua state; Redis would send an empty array.
+ * @param {any} value
+ * @returns {Reply}
+ */
+function fromLua(value) {
+  if (typeof value === 'number') return Math.trunc(value);
+  if (value === true) return 1;
+  if (value === false) return null;
+  if (typeof value === 'string' && value.startsWith(LUA_ERROR_MARK)) {
+    throw new CommandError(value.slice(LUA_ERROR_MARK.length));
+  }
+  if (Array.isArray(value)) return value.map(fromLua);
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) return [];
+  return value;
+}
+
+/** Test-only fault injection; `count` limits how many requests a fault applies to. */
+function createFaults() {
+  /** @type {FaultState} */
+  let state = { mode: 'none', delay_ms: 0, count: null };
+  return {
+    get state() {
+      return { ...state };
+    },
+    /** @param {{ mode?: string, delay_ms?: number, count?: number | null }} spec */
+    set(spec) {
+      const mode = spec?.mode ?? 'none';
+      if (!FAULT_MODES.has(mode)) throw new Error(`unknown fault mode: ${mode}`);
+      const count =
+        spec.count === undefined || spec.count === null ? null : Math.max(0, Math.floor(spec.count));
+      const delay = Number(spec.delay_ms ?? 0);
+      state = {
+        mode: /** @type {FaultState['mode']} */ (mode),
+        delay_ms: Number.isFinite(delay) ? Math.max(0, delay) : 0,
+        count: mode === 'none' ? null : count,
+      };
+      return this.state;
+    },
+    reset() {
+      return this.set({ mode: 'none' });
+    },
+    /** Consumes one application of the current fault, if any. @returns {FaultState | null} */
+    take() {
+      if (state.mode === 'none' || state.count === 0) return null;
+      const taken = { ...state };
+      if (state.count !== null && --state.count === 0) state = { mode: 'none', delay_ms: 0, count: null };
+      return taken;
+    },
+  };
+}
+
+/**
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ * @param {{ faults: ReturnType<typeof createFaults>, timers: Set<NodeJS.Timeout> }} ctx
+ * @returns {Promise<boolean>} whether the fault already answered the request
+ */
+async function injectFault(req, res, { faults, timers }) {
+  const fault = faults.take();
+  if (!fault) return false;
+  if (fault.mode === 'down') {
+    req.socket.destroy();
+    return true;
+  }
+  if (fault.mode === 'error') {
+    sendJson(res, 500, { error: 'injected' });
+    return true;
+  }
+  if (fault.mode === 'malformed') {
+    res.writeHead(200, { 'content-type': 'application/json' }).end('not json');
+    return true;
+  }
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      resolve(undefined);
+    }, fault.delay_ms);
+    timers.add(timer);
+  });
+  return res.destroyed;
+}
+
+/**
+ * @param {http.IncomingMessage} req
+ * @param {http.ServerResponse} res
+ * @param {string} path
+ * @param {{ faults: ReturnType<typeof createFaults>, backend: Backend }} ctx
+ */
+async function handleAdmin(req, res, path, { faults, backend }) {
+  if (path === '/_standin/health' && req.method === 'GET') return sendJson(res, 200, { ok: true });
+  if (path === '/_standin/fault' && req.method === 'GET') return sendJson(res, 200, faults.state);
+  if (path === '/_standin/fault' && req.method === 'POST') {
+    const body = await readBody(req);
+    try {
+      return sendJson(res, 200, faults.set(JSON.parse(body?.toString('utf8') ?? '')));
+    } catch (err) {
+      return sendJson(res, 400, { error: /** @type {Error} */ (err).message });
+    }
+  }
+  if (path === '/_standin/flush' && req.method === 'POST') {
+    await backend.flush();
+    return sendJson(res, 200, { ok: true });
+  }
+  sendJson(res, 404, { error: 'Not Found' });
+}
+
+/** @param {http.IncomingMessage} req @param {string} token */
+function isAuthorized(req, token) {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  return match !== null && match[1] === token;
+}
+
+/**
+ * Reads the whole body; null when it exceeds the limit (the rest is drained so the client still gets the answer).
+ * @param {http.IncomingMessage} req
+ * @returns {Promise<Buffer | null>}
+ */
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > 4 * MAX_BODY_BYTES) req.destroy();
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => reject(new Error('request closed before its body was read')));
+  });
+}
+
+/** @param {string | undefined} url */
+function pathOf(url) {
+  try {
+    return new URL(url ?? '/', 'http://standin').pathname;
+  } catch {
+    return '';
+  }
+}
+
+/** @param {http.ServerResponse} res @param {number} status @param {unknown} body */
+function sendJson(res, status, body) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** @param {http.Server} server @param {number} port @param {string} host */
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(undefined);
+    });
+  });
+}
+
+/** @param {string} host */
+function formatHost(host) {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,5 @@
+// The whole database schema, one module per aggregate.
+export * from './billing';
+export * from './one-time-secrets';
+export * from './sessions';
+export * from './users';

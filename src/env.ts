@@ -1,0 +1,67 @@
+// Parses and validates the Worker's bindings and variables once per env object.
+// The only module that reads raw `env`; everything else receives the typed `Config`.
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+const optionalUrl = optionalText.pipe(z.url().optional());
+const csv = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+const secret = z.string().min(32, 'must be at least 32 characters');
+
+const schema = z.object({
+  APP_NAME: z.string().min(1).default('edgeauth'),
+  APP_ENV: z.enum(['production', 'staging', 'development', 'test']).default('production'),
+  APP_URL: z.url(),
+  FRONTEND_URL: optionalUrl,
+  CORS_ORIGINS: csv.pipe(z.array(z.url())),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^/]+\/[^/?]+/, 'must be a postgres:// connection string'),
+  NEON_FETCH_ENDPOINT: optionalUrl,
+  UPSTASH_REDIS_REST_URL: z.url(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  ACCESS_SECRET_KEY: secret,
+  ACCESS_TOKEN_EXPIRE: seconds(900),
+  REFRESH_SECRET_KEY: secret,
+  REFRESH_TOKEN_EXPIRE: seconds(2_592_000),
+  VALIDATION_SECRET_KEY: secret,
+  VALIDATION_TOKEN_EXPIRE: seconds(900),
+  MAIL_PROVIDER: z.enum(['resend', 'postmark']).default('resend'),
+  MAIL_API_URL: optionalUrl,
+  MAIL_API_KEY: optionalText,
+  MAIL_FROM: z.string().min(3).default('edgeauth <no-reply@example.com>'),
+  ADMIN_EMAILS: csv.transform((emails) => emails.map((email) => email.toLowerCase())),
+});
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Validates `env` once; a missing or malformed variable is named in the thrown ConfigError. */
+export function parseEnv(env: Env): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  cache.set(env, result.data);
+  return result.data;
+}

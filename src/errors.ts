@@ -1,0 +1,58 @@
+// The one registry of error codes and the RFC 9457 problem document every failure is rendered as.
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+export const ERROR_CODES = {
+  MALFORMED_REQUEST: { status: 400, title: 'Malformed request' },
+  UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
+  INVALID_CREDENTIALS: { status: 401, title: 'Invalid credentials' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  NOT_FOUND: { status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  CONFLICT: { status: 409, title: 'Conflict' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  VALIDATION_FAILED: { status: 422, title: 'Validation failed' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  DEPENDENCY_UNAVAILABLE: { status: 503, title: 'Dependency unavailable' },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  request_id: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/** A request-ending failure with a registered code; the app's error handler renders it. */
+export class AppError extends Error {
+  override name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string = ERROR_CODES[code].title,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`${code}: ${detail}`);
+  }
+
+  get status(): ContentfulStatusCode {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function problemBody(code: ErrorCode, detail: string, requestId: string, extensions = {}): Problem {
+  const { status, title } = ERROR_CODES[code];
+  return { type: 'about:blank', title, status, detail, code, request_id: requestId, ...extensions };
+}

@@ -1,0 +1,20 @@
+// Structured logging: one JSON object per line. Fields that could carry secrets are redacted here,
+// so no caller can leak a password, token or code by passing it along by mistake.
+type Level = 'debug' | 'info' | 'warn' | 'error';
+
+const SECRET_KEY = /pass(word)?|token|secret|code|authorization|cookie|api[_-]?key|signature/i;
+
+function redact(fields: Record<string, unknown>): Record<string, unknown> {
+  const safe: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    safe[key] = SECRET_KEY.test(key) && value !== undefined ? '[redacted]' : value;
+  }
+  return safe;
+}
+
+export function log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level, msg: message, time: new Date().toISOString(), ...redact(fields) });
+  if (level === 'error') console.error(line);
+  else if (level === 'warn') console.warn(line);
+  else console.log(line);
+}

@@ -1,0 +1,25 @@
+// CORS for browser front ends: only origins listed in CORS_ORIGINS, with credentials (the refresh cookie).
+import { cors } from 'hono/cors';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env';
+
+export function corsAllowList() {
+  const handler = cors({
+    origin: (origin, c) => (c.get('services').config.CORS_ORIGINS.includes(origin) ? origin : null),
+    credentials: true,
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+    exposeHeaders: [
+      'X-Request-Id',
+      'Retry-After',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'WWW-Authenticate',
+    ],
+    maxAge: 600,
+  });
+  return createMiddleware<AppEnv>(async function corsMiddleware(c, next) {
+    return handler(c, next);
+  });
+}

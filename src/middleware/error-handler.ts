@@ -1,0 +1,78 @@
+// Renders every failure as one problem+json envelope: AppErrors as registered, Hono's own HTTP errors
+// mapped to codes, anything unknown logged with its stack and answered with a 500 that reveals nothing.
+import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from '../app-env';
+import { ConfigError } from '../env';
+import { AppError, type ErrorCode, problemBody } from '../errors';
+import { log } from '../lib/log';
+
+export function problem(c: Context<AppEnv>, error: AppError): Response {
+  const requestId = c.get('requestId') ?? crypto.randomUUID();
+  const body = problemBody(error.code, error.detail, requestId, error.extensions);
+  return c.json(body, error.status, {
+    'Content-Type': 'application/problem+json',
+    'X-Request-Id': requestId,
+    ...error.headers,
+  });
+}
+
+function fromHttpException(error: HTTPException): AppError {
+  const byStatus: Record<number, ErrorCode> = {
+    400: 'MALFORMED_REQUEST',
+    401: 'UNAUTHORIZED',
+    403: 'FORBIDDEN',
+    404: 'NOT_FOUND',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+  };
+  const code = byStatus[error.status] ?? (error.status >= 500 ? 'INTERNAL_ERROR' : 'MALFORMED_REQUEST');
+  const detail =
+    error.status === 400 && /json/i.test(error.message) ? 'Malformed JSON in request body' : undefined;
+  return new AppError(code, detail);
+}
+
+export const handleError: ErrorHandler<AppEnv> = (error, c) => {
+  if (error instanceof AppError) return problem(c, error);
+  if (error instanceof HTTPException) return problem(c, fromHttpException(error));
+  log('error', error instanceof ConfigError ? 'configuration invalid' : 'unhandled error', {
+    request_id: c.get('requestId'),
+    error: error.message,
+    stack: error.stack,
+  });
+  return problem(c, new AppError('INTERNAL_ERROR', 'Something went wrong on our side'));
+};
+
+/** 404 for unknown paths, 405 (with Allow) for known paths called with the wrong method. */
+export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
+  return (c) => {
+    const allowed = new Set<string>();
+    for (const route of app.routes) {
+      if (route.method === 'ALL' || !pathMatches(route.path, c.req.path)) continue;
+      allowed.add(route.method);
+    }
+    if (allowed.size > 0 && !allowed.has(c.req.method)) {
+      if (allowed.has('GET')) allowed.add('HEAD');
+      const allow = [...allowed].sort().join(', ');
+      return problem(
+        c,
+        new AppError(
+          'METHOD_NOT_ALLOWED',
+          `${c.req.method} is not allowed here; use ${allow}`,
+          {},
+          { Allow: allow },
+        ),
+      );
+    }
+    return problem(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
+  };
+}
+
+function pathMatches(pattern: string, path: string): boolean {
+  if (pattern.includes('*')) return false;
+  const source = pattern
+    .split('/')
+    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${source}/?$`).test(path);
+}

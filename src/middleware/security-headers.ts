@@ -1,0 +1,14 @@
+// Security headers on every response; responses are not cacheable unless a route says otherwise.
+import { createMiddleware } from 'hono/factory';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from '../app-env';
+
+export function securityHeaders() {
+  const defaults = secureHeaders({ referrerPolicy: 'no-referrer', crossOriginResourcePolicy: 'same-site' });
+  return createMiddleware<AppEnv>(async function securityHeadersMiddleware(c, next) {
+    await defaults(c, async () => {
+      await next();
+      if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+    });
+  });
+}

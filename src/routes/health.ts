@@ -1,0 +1,56 @@
+// GET /health: is this Worker able to serve? Checks Postgres and Redis, each with a deadline.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import type { AppEnv } from '../app-env';
+import { AppError } from '../errors';
+import { withDeadline } from '../lib/deadline';
+import type { Services } from '../services';
+import { problemResponses } from './problem-schema';
+
+const CHECK_TIMEOUT_MS = 2000;
+const CheckResult = z.enum(['ok', 'down']);
+const HealthSchema = z
+  .object({ status: z.literal('ok'), checks: z.object({ database: CheckResult, redis: CheckResult }) })
+  .openapi('Health');
+
+async function passes(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
+  try {
+    await withDeadline(check(), CHECK_TIMEOUT_MS);
+    return 'ok';
+  } catch {
+    return 'down';
+  }
+}
+
+export async function checkHealth({ db, redis }: Pick<Services, 'db' | 'redis'>) {
+  const [database, cache] = await Promise.all([
+    passes(() => db.execute(sql`select 1`)),
+    passes(() => redis.ping()),
+  ]);
+  return { database, redis: cache };
+}
+
+const route = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['Operations'],
+  summary: 'Liveness and dependency check',
+  responses: {
+    200: {
+      description: 'Postgres and Redis answer',
+      content: { 'application/json': { schema: HealthSchema } },
+    },
+    ...problemResponses('DEPENDENCY_UNAVAILABLE'),
+  },
+});
+
+export const healthRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
+  const checks = await checkHealth(c.var.services);
+  const down = Object.entries(checks)
+    .filter(([, result]) => result === 'down')
+    .map(([name]) => name);
+  if (down.length > 0) {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', `Unavailable: ${down.join(', ')}`, { checks });
+  }
+  return c.json({ status: 'ok' as const, checks: { database: 'ok' as const, redis: 'ok' as const } }, 200);
+});

@@ -1,0 +1,85 @@
+// Cross-cutting behaviour every response shares: request ids, security headers, CORS, the request log.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api } from '../support/worker';
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('request id', () => {
+  it('generates one when the caller sends none', async () => {
+    const response = await api('/health');
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('echoes a sane caller id', async () => {
+    const response = await api('/health', { headers: { 'x-request-id': 'trace-42.a:b' } });
+    expect(response.headers.get('x-request-id')).toBe('trace-42.a:b');
+  });
+
+  it('replaces an id that could corrupt logs', async () => {
+    const response = await api('/health', { headers: { 'x-request-id': 'evil"\\value with spaces' } });
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('security headers', () => {
+  it('are on success and error responses alike', async () => {
+    for (const response of [await api('/health'), await api('/nope')]) {
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
+  });
+});
+
+describe('CORS', () => {
+  it('answers a preflight from an allowed origin with credentials allowed', async () => {
+    const response = await api('/health', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://app.edgeauth.test',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://app.edgeauth.test');
+    expect(response.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+
+  it('does not allow an origin that is not listed', async () => {
+    const response = await api('/health', { headers: { origin: 'https://evil.example' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('exposes the request id to allowed origins', async () => {
+    const response = await api('/health', { headers: { origin: 'http://localhost:5173' } });
+    expect(response.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+    expect(response.headers.get('access-control-expose-headers')).toContain('X-Request-Id');
+  });
+});
+
+describe('request log', () => {
+  it('writes one JSON line per request with the route pattern and never the query string', async () => {
+    const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const response = await api('/health?token=super-secret-value', {
+      headers: { 'x-request-id': 'log-test-1' },
+    });
+    expect(response.status).toBe(200);
+    const entries = lines.mock.calls.map(([line]) => JSON.parse(String(line)));
+    const request = entries.filter((entry) => entry.msg === 'request');
+    expect(request).toHaveLength(1);
+    expect(request[0]).toMatchObject({
+      level: 'info',
+      method: 'GET',
+      route: '/health',
+      status: 200,
+      request_id: 'log-test-1',
+      duration_ms: expect.any(Number),
+    });
+    expect(lines.mock.calls.join('\n')).not.toContain('super-secret-value');
+  });
+});

@@ -1,0 +1,10 @@
+// The Worker bindings configured in vitest.config.ts, plus the test-only addresses of the stand-ins.
+import { env } from 'cloudflare:workers';
+
+export interface TestBindings extends Env {
+  TEST_NEON_URL: string;
+  TEST_UPSTASH_URL: string;
+  TEST_MAIL_URL: string;
+}
+
+export const bindings = env as TestBindings;

@@ -1,0 +1,32 @@
+// Starts the local stand-ins once for the whole run (in Node) and hands their addresses to the pool.
+// TEST_POSTGRES_URL / TEST_REDIS_URL switch the stand-ins from the embedded engines to real servers.
+import type { TestProject } from 'vitest/node';
+import { startStandins } from '../../scripts/standins/index.mjs';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    neonUrl: string;
+    neonDefaultDatabase: string;
+    upstashUrl: string;
+    upstashToken: string;
+    mailUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const standins = await startStandins({
+    ports: { neon: 0, upstash: 0, mail: 0 },
+    postgresUrl: process.env.TEST_POSTGRES_URL || undefined,
+    redisUrl: process.env.TEST_REDIS_URL || undefined,
+  });
+  console.log(
+    `stand-ins: postgres=${standins.neon.backend} redis=${standins.upstash.backend} ` +
+      `neon=${standins.neon.url} upstash=${standins.upstash.url} mail=${standins.mail.url}`,
+  );
+  project.provide('neonUrl', standins.neon.url);
+  project.provide('neonDefaultDatabase', standins.neon.defaultDatabase);
+  project.provide('upstashUrl', standins.upstash.url);
+  project.provide('upstashToken', standins.upstash.token);
+  project.provide('mailUrl', standins.mail.url);
+  return () => standins.close();
+}

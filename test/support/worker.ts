@@ -1,0 +1,36 @@
+// Calls the Worker's real entry (src/index.ts) with this test file's bindings: the same middleware,
+// validation and error envelope as production, against this file's own database.
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import worker from '../../src/index';
+import { bindings } from './bindings';
+
+export const API_ORIGIN = 'http://api.edgeauth.test';
+
+let fileEnv: Env = bindings;
+
+/** Points this file's Worker env at the database created for it (see per-file-database.ts). */
+export function useDatabase(name: string): void {
+  fileEnv = { ...bindings, DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${name}` };
+}
+
+export function testEnv(overrides: Partial<Env> = {}): Env {
+  return Object.keys(overrides).length === 0 ? fileEnv : { ...fileEnv, ...overrides };
+}
+
+export async function callWorker(request: Request, env: Env = testEnv()): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** `fetch`-like helper: a path on the API origin, JSON bodies encoded for you. */
+export function api(path: string, init: RequestInit & { json?: unknown } = {}, env?: Env): Promise<Response> {
+  const { json, headers, ...rest } = init;
+  const request = new Request(`${API_ORIGIN}${path}`, {
+    ...rest,
+    headers: { ...(json === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: json === undefined ? rest.body : JSON.stringify(json),
+  });
+  return callWorker(request, env);
+}

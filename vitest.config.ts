@@ -1,0 +1,50 @@
+// Tests run inside workerd (the same runtime as production) with the local stand-ins started by
+// test/support/global-setup.ts; their addresses arrive here through `inject` and become bindings.
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+const SECRET = (name: string) => `test-${name}-secret-0123456789abcdefghijklmnop`;
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      main: './src/index.ts',
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          APP_NAME: 'edgeauth-test',
+          APP_ENV: 'test',
+          APP_URL: 'http://api.edgeauth.test',
+          FRONTEND_URL: '',
+          CORS_ORIGINS: 'http://app.edgeauth.test,http://localhost:5173',
+          DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${inject('neonDefaultDatabase')}`,
+          NEON_FETCH_ENDPOINT: `${inject('neonUrl')}/sql`,
+          UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
+          UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+          ACCESS_SECRET_KEY: SECRET('access'),
+          ACCESS_TOKEN_EXPIRE: '900',
+          REFRESH_SECRET_KEY: SECRET('refresh'),
+          REFRESH_TOKEN_EXPIRE: '2592000',
+          VALIDATION_SECRET_KEY: SECRET('validation'),
+          VALIDATION_TOKEN_EXPIRE: '900',
+          MAIL_PROVIDER: 'resend',
+          MAIL_API_URL: inject('mailUrl'),
+          MAIL_API_KEY: 'test-mail-key',
+          MAIL_FROM: 'edgeauth test <no-reply@edgeauth.test>',
+          ADMIN_EMAILS: 'admin@edgeauth.test',
+          // Read by test/support only (not by the Worker): where the stand-ins' control routes live.
+          TEST_NEON_URL: inject('neonUrl'),
+          TEST_UPSTASH_URL: inject('upstashUrl'),
+          TEST_MAIL_URL: inject('mailUrl'),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ['./test/support/global-setup.ts'],
+    setupFiles: ['./test/support/per-file-database.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+  },
+});
