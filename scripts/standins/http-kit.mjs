@@ -1,90 +1,116 @@
-// Small HTTP helpers shared by the local stand-ins: body reading, JSON replies, listening, fault injection.
+// HTTP plumbing shared by the local stand-ins (neon-http, upstash, mail-sink): size-limited body reading, JSON
+// replies, listening, cancellable delays and the fault-injection state. What a fault does is up to each server.
 
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** @typedef {{ mode: string, delay_ms: number, count: number | null }} FaultState */
 
-export class BodyTooLargeError extends Error {}
+/** Past this multiple of the limit, an oversized body is no longer worth reading just to answer 413. */
+const DRAIN_FACTOR = 8;
 
-export function readBody(req, limit = MAX_BODY_BYTES) {
+/**
+ * Reads the whole body; null when it exceeds `limit`, so the caller can answer 413. The excess is drained rather
+ * than refused: a client cut off mid-upload sees a reset connection instead of that answer.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {number} limit in bytes
+ * @returns {Promise<Buffer | null>}
+ */
+export function readBody(req, limit) {
   return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
     const chunks = [];
     let size = 0;
     req.on('data', (chunk) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError(`body over ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_FACTOR * limit) req.destroy();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks)));
     req.on('error', reject);
-  });
-}
-
-export function sendJson(res, status, body, headers = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(text);
-}
-
-export function listen(server, port, host) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server.address()));
+    req.on('close', () => reject(new Error('request closed before its body was read')));
   });
 }
 
 /**
- * Fault injection for tests: `POST /_standin/fault {"mode", "count"?, "delay_ms"?}`.
- * down: drop the connection; slow: delay; error: 500; malformed: 200 with a non-JSON body;
- * none: back to normal. `count` limits how many requests the fault applies to.
+ * A no-op once the response has started or the client has gone, so error paths may always call it.
+ * @param {import('node:http').ServerResponse} res
+ * @param {number} status
+ * @param {unknown} body
+ * @param {Record<string, string>} [headers]
  */
-export function createFaults() {
-  let fault = { mode: 'none' };
+export function sendJson(res, status, body, headers = {}) {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/**
+ * Rejects when the port cannot be bound instead of leaving an unhandled 'error' event.
+ * @param {import('node:http').Server} server
+ * @param {number} port
+ * @param {string} host
+ * @returns {Promise<import('node:net').AddressInfo>}
+ */
+export function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(/** @type {import('node:net').AddressInfo} */ (server.address()));
+    });
+  });
+}
+
+/**
+ * Waits `ms`. The timer is kept in `timers` so that closing the server can clear it: the waiting request is then
+ * abandoned along with its connection instead of resuming against a closed backend.
+ * @param {number} ms
+ * @param {Set<NodeJS.Timeout>} timers
+ */
+export function delay(ms, timers) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      resolve(undefined);
+    }, ms);
+    timers.add(timer);
+  });
+}
+
+/**
+ * Test-only fault injection state. `modes` are the faults the server knows how to apply ('none' is always
+ * allowed); `count` limits how many requests a fault applies to, after which it reverts to 'none'.
+ * @param {Iterable<string>} modes
+ */
+export function createFaults(modes) {
+  const allowed = new Set(['none', ...modes]);
+  /** @type {FaultState} */
+  let state = { mode: 'none', delay_ms: 0, count: null };
+  const snapshot = () => ({ ...state });
+
+  /** @param {{ mode?: string, delay_ms?: number, count?: number | null }} spec */
+  function set(spec) {
+    const mode = spec.mode ?? 'none';
+    if (!allowed.has(mode)) throw new Error(`unknown fault mode: ${mode}`);
+    const count = spec.count ?? null;
+    const delayMs = Number(spec.delay_ms ?? 0);
+    state = {
+      mode,
+      delay_ms: Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0,
+      count: mode === 'none' || count === null ? null : Math.max(0, Math.floor(count)),
+    };
+    return snapshot();
+  }
 
   return {
-    set(next) {
-      fault = {
-        mode: next.mode ?? 'none',
-        remaining: next.count ?? Number.POSITIVE_INFINITY,
-        delayMs: next.delay_ms ?? 0,
-      };
+    get state() {
+      return snapshot();
     },
-    async configure(req, res) {
-      let next;
-      try {
-        next = JSON.parse(await readBody(req));
-      } catch {
-        return sendJson(res, 400, { message: 'fault must be JSON' });
-      }
-      if (!['none', 'down', 'slow', 'error', 'malformed'].includes(next?.mode)) {
-        return sendJson(res, 400, { message: 'mode must be none|down|slow|error|malformed' });
-      }
-      this.set(next);
-      return sendJson(res, 200, { ok: true });
-    },
-    /** Returns true when the fault answered (or dropped) the request itself. */
-    async apply(req, res) {
-      if (fault.mode === 'none' || fault.remaining <= 0) return false;
-      fault.remaining -= 1;
-      switch (fault.mode) {
-        case 'down':
-          req.socket.destroy();
-          return true;
-        case 'slow':
-          await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-          return false;
-        case 'error':
-          sendJson(res, 500, { message: 'injected fault' });
-          return true;
-        case 'malformed':
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end('not json');
-          return true;
-        default:
-          return false;
-      }
+    set,
+    reset: () => set({ mode: 'none' }),
+    /** Consumes one application of the current fault, if any. @returns {FaultState | null} */
+    take() {
+      if (state.mode === 'none' || state.count === 0) return null;
+      const taken = snapshot();
+      if (state.count !== null && --state.count === 0) state = { mode: 'none', delay_ms: 0, count: null };
+      return taken;
     },
   };
 }

@@ -2,10 +2,11 @@
 // stores them in memory and serves them back through a Mailpit-compatible /api/v1 read API and a small web page.
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const SNIPPET_LENGTH = 250;
-const FAULT_MODES = new Set(['error', 'ratelimit', 'down', 'slow', 'none']);
+const FAULT_MODES = ['error', 'ratelimit', 'down', 'slow'];
 const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 /**
@@ -17,7 +18,6 @@ const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
  *   Headers: Record<string, string[]>,
  * }} StoredMessage
  * @typedef {{ status: number, body: unknown, headers?: Record<string, string> }} Reply
- * @typedef {{ mode: 'error' | 'ratelimit' | 'down' | 'slow' | 'none', delay_ms: number, count: number | null }} FaultState
  * @typedef {{
  *   name: 'resend' | 'postmark',
  *   idempotencyHeaders: string[],
@@ -35,7 +35,7 @@ const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
  */
 export async function startMailSink({ port = 0, host = '127.0.0.1', apiKey, log = () => {} } = {}) {
   const store = createStore();
-  const faults = createFaults();
+  const faults = createFaults(FAULT_MODES);
   const timers = new Set();
   const ctx = { store, faults, apiKey, timers, log };
   const server = http.createServer((req, res) => {
@@ -46,9 +46,7 @@ export async function startMailSink({ port = 0, host = '127.0.0.1', apiKey, log 
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
-  await listen(server, port, host);
-
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const address = await listen(server, port, host);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
   log(`mail sink listening on ${url}`);
   return {
@@ -119,7 +117,7 @@ async function handleSend(req, res, provider, { store, faults, apiKey, timers, l
 
   const denied = provider.authenticate(req, apiKey);
   if (denied) return sendReply(res, denied);
-  const raw = await readBody(req);
+  const raw = await readBody(req, MAX_BODY_BYTES);
   if (raw === null) return sendReply(res, provider.failure('too_large'));
   let body;
   try {
@@ -475,7 +473,7 @@ async function handleApi(req, res, url, store) {
     return sendJson(res, 200, listing(store, store.newestFirst(), url.searchParams));
   }
   if (path === '/api/v1/messages' && req.method === 'DELETE') {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     const ids = parseIdList(raw);
     store.clear(ids?.length ? ids : undefined);
     return res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
@@ -708,41 +706,6 @@ function escapeHtml(text) {
   );
 }
 
-/** Test-only fault injection for the send routes; `count` limits how many sends a fault applies to. */
-function createFaults() {
-  /** @type {FaultState} */
-  let state = { mode: 'none', delay_ms: 0, count: null };
-  return {
-    get state() {
-      return { ...state };
-    },
-    /** @param {{ mode?: string, delay_ms?: number, count?: number | null }} spec */
-    set(spec) {
-      const mode = spec?.mode ?? 'none';
-      if (!FAULT_MODES.has(mode)) throw new Error(`unknown fault mode: ${mode}`);
-      const count =
-        spec.count === undefined || spec.count === null ? null : Math.max(0, Math.floor(spec.count));
-      const delayMs = Number(spec.delay_ms ?? 0);
-      state = {
-        mode: /** @type {FaultState['mode']} */ (mode),
-        delay_ms: Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0,
-        count: mode === 'none' ? null : count,
-      };
-      return this.state;
-    },
-    reset() {
-      return this.set({ mode: 'none' });
-    },
-    /** Consumes one application of the current fault, if any. @returns {FaultState | null} */
-    take() {
-      if (state.mode === 'none' || state.count === 0) return null;
-      const taken = { ...state };
-      if (state.count !== null && --state.count === 0) state = { mode: 'none', delay_ms: 0, count: null };
-      return taken;
-    },
-  };
-}
-
 /**
  * @param {http.IncomingMessage} req
  * @param {http.ServerResponse} res
@@ -754,7 +717,7 @@ async function handleAdmin(req, res, path, { store, faults }) {
   if (path === '/_standin/stats' && req.method === 'GET') return sendJson(res, 200, { ...store.stats });
   if (path === '/_standin/fault' && req.method === 'GET') return sendJson(res, 200, faults.state);
   if (path === '/_standin/fault' && req.method === 'POST') {
-    const raw = await readBody(req);
+    const raw = await readBody(req, MAX_BODY_BYTES);
     try {
       return sendJson(res, 200, faults.set(JSON.parse(raw?.toString('utf8') ?? '')));
     } catch (err) {
@@ -762,38 +725,6 @@ async function handleAdmin(req, res, path, { store, faults }) {
     }
   }
   sendJson(res, 404, { error: 'not found' });
-}
-
-/**
- * Reads the whole body; null when it exceeds the limit (the rest is drained so the client still gets the answer).
- * @param {http.IncomingMessage} req
- * @returns {Promise<Buffer | null>}
- */
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    /** @type {Buffer[]} */
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else if (size > 8 * MAX_BODY_BYTES) req.destroy();
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => reject(new Error('request closed before its body was read')));
-  });
-}
-
-/** @param {number} ms @param {Set<NodeJS.Timeout>} timers */
-function delay(ms, timers) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      resolve(undefined);
-    }, ms);
-    timers.add(timer);
-  });
 }
 
 /** @param {unknown} value @returns {value is Record<string, any>} */
@@ -834,12 +765,6 @@ function sendReply(res, reply) {
   sendJson(res, reply.status, reply.body, reply.headers);
 }
 
-/** @param {http.ServerResponse} res @param {number} status @param {unknown} body @param {Record<string, string>} [headers] */
-function sendJson(res, status, body, headers = {}) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-}
-
 /** @param {http.ServerResponse} res @param {number} status @param {string} html */
 function sendHtml(res, status, html) {
   res
@@ -851,15 +776,4 @@ function sendHtml(res, status, html) {
       'referrer-policy': 'no-referrer',
     })
     .end(html);
-}
-
-/** @param {http.Server} server @param {number} port @param {string} host */
-function listen(server, port, host) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(undefined);
-    });
-  });
 }

@@ -2,7 +2,7 @@
 // Same request headers, body and response shapes as Neon; backed by PGlite or a real Postgres server.
 // Routes under /_standin/ are ours (databases per test file, round-trip counts, fault injection).
 import http from 'node:http';
-import { createFaults, listen, readBody, sendJson } from './http-kit.mjs';
+import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
 import {
   createPgliteBackend,
   createPostgresBackend,
@@ -11,6 +11,9 @@ import {
 } from './postgres-backends.mjs';
 
 export const DEFAULT_DATABASE = 'edgeauth';
+
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+const FAULT_MODES = ['none', 'down', 'slow', 'error', 'malformed'];
 
 /**
  * Starts the stand-in. `postgresUrl` selects a real server (its database name is the default
@@ -30,7 +33,8 @@ export async function startNeonHttp({
   const defaultDatabase = backend.baseName ?? DEFAULT_DATABASE;
   await backend.create(defaultDatabase);
   const stats = new Map();
-  const faults = createFaults();
+  const faults = createFaults(FAULT_MODES);
+  const timers = new Set();
 
   const countFor = (name) => {
     if (!stats.has(name)) stats.set(name, { requests: 0, queries: 0 });
@@ -45,9 +49,11 @@ export async function startNeonHttp({
     } catch {
       return sendJson(res, 400, { message: 'missing or invalid Neon-Connection-String header' });
     }
+    const raw = await readBody(req, MAX_BODY_BYTES);
+    if (raw === null) return sendJson(res, 413, { message: 'request body is too large' });
     let body;
     try {
-      body = JSON.parse(await readBody(req));
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
       return sendJson(res, 400, { message: 'request body is not valid JSON' });
     }
@@ -80,10 +86,53 @@ export async function startNeonHttp({
     }
   }
 
+  /**
+   * `POST /_standin/fault {"mode", "count"?, "delay_ms"?}`: down drops the connection, slow delays, error answers 500,
+   * malformed answers 200 with a non-JSON body. Unlike the other stand-ins' fault routes, `mode` is required here.
+   */
+  async function configureFault(req, res) {
+    let spec;
+    try {
+      spec = JSON.parse((await readBody(req, MAX_BODY_BYTES))?.toString('utf8') ?? '');
+    } catch {
+      return sendJson(res, 400, { message: 'fault must be JSON' });
+    }
+    if (!FAULT_MODES.includes(spec?.mode)) {
+      return sendJson(res, 400, { message: `mode must be ${FAULT_MODES.join('|')}` });
+    }
+    faults.set(spec);
+    return sendJson(res, 200, { ok: true });
+  }
+
+  /**
+   * A slow request is still served after the delay even if the client gave up meanwhile, so a write that timed out
+   * on the client can still land, as it can against a real server.
+   * @returns {Promise<boolean>} whether the fault already answered (or dropped) the request
+   */
+  async function applyFault(req, res) {
+    const fault = faults.take();
+    switch (fault?.mode) {
+      case 'down':
+        req.socket.destroy();
+        return true;
+      case 'error':
+        sendJson(res, 500, { message: 'injected fault' });
+        return true;
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('not json');
+        return true;
+      case 'slow':
+        await delay(fault.delay_ms, timers);
+        return false;
+      default:
+        return false;
+    }
+  }
+
   async function handleAdmin(req, res, url) {
     const [, , resource, name] = url.pathname.split('/');
     if (resource === 'health') return sendJson(res, 200, { ok: true, backend: backend.kind });
-    if (resource === 'fault' && req.method === 'POST') return faults.configure(req, res);
+    if (resource === 'fault' && req.method === 'POST') return configureFault(req, res);
     if (resource === 'stats' && req.method === 'GET') {
       const db = url.searchParams.get('db') ?? defaultDatabase;
       return sendJson(res, 200, countFor(db));
@@ -93,7 +142,7 @@ export async function startNeonHttp({
       return sendJson(res, 200, { ok: true });
     }
     if (resource === 'databases' && req.method === 'POST') {
-      const { name: created } = JSON.parse((await readBody(req)) || '{}');
+      const { name: created } = JSON.parse((await readBody(req, MAX_BODY_BYTES))?.toString('utf8') || '{}');
       if (typeof created !== 'string' || !/^[a-z0-9_]{1,40}$/.test(created)) {
         return sendJson(res, 400, { message: 'name must match [a-z0-9_]{1,40}' });
       }
@@ -112,7 +161,7 @@ export async function startNeonHttp({
     const url = new URL(req.url ?? '/', 'http://standin');
     try {
       if (url.pathname.startsWith('/_standin/')) return await handleAdmin(req, res, url);
-      if (await faults.apply(req, res)) return;
+      if (await applyFault(req, res)) return;
       if (url.pathname === '/sql' && req.method === 'POST') return await handleSql(req, res);
       return sendJson(res, 404, { message: 'not found' });
     } catch (error) {
@@ -129,6 +178,8 @@ export async function startNeonHttp({
     backend: backend.kind,
     defaultDatabase,
     async close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await backend.close();

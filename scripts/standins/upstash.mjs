@@ -4,13 +4,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import ioredis from 'ioredis';
 import RedisMock from 'ioredis-mock';
+import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
 
 // ioredis is CommonJS; its default export is the client class, which also carries the named exports. Named ESM
 // imports of it are not resolved by every loader (Vite's, which runs the test suite's global setup, gives undefined).
 const { Redis, ReplyError } = ioredis;
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-const FAULT_MODES = new Set(['down', 'slow', 'error', 'malformed', 'none']);
+const FAULT_MODES = ['down', 'slow', 'error', 'malformed'];
 const LUA_SHEBANG = /^#!lua\b[^\n]*/;
 const NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -33,7 +34,6 @@ const UNAVAILABLE = new Set([
  *   flush(): Promise<unknown>,
  *   close(): Promise<void>,
  * }} Backend
- * @typedef {{ mode: 'down' | 'slow' | 'error' | 'malformed' | 'none', delay_ms: number, count: number | null }} FaultState
  */
 
 /** An error the client caused (HTTP 400), as opposed to the backend being unreachable (HTTP 500). */
@@ -52,7 +52,7 @@ export async function startUpstash({
 } = {}) {
   const backend = redisUrl ? await connectRedis(redisUrl, log) : createEmbedded();
   const commands = createCommandRunner(backend);
-  const faults = createFaults();
+  const faults = createFaults(FAULT_MODES);
   const timers = new Set();
   const server = http.createServer((req, res) => {
     handleRequest(req, res, { commands, backend, faults, token, timers, log }).catch((err) => {
@@ -63,13 +63,10 @@ export async function startUpstash({
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  try {
-    await listen(server, port, host);
-  } catch (err) {
+  const address = await listen(server, port, host).catch(async (err) => {
     await backend.close();
     throw err;
-  }
-  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  });
   const url = `http://${formatHost(host)}:${address.port}`;
   log(`upstash stand-in (${backend.kind}) listening on ${url}`);
 
@@ -107,7 +104,7 @@ async function handleRequest(req, res, ctx) {
   if (req.method !== 'POST') return sendJson(res, 405, { error: 'Method Not Allowed' });
   if (!isAuthorized(req, ctx.token)) return sendJson(res, 401, { error: 'Unauthorized' });
 
-  const body = await readBody(req);
+  const body = await readBody(req, MAX_BODY_BYTES);
   if (body === null) return sendJson(res, 413, { error: 'ERR request body too large' });
   const parsed = parseCommands(body, endpoint !== 'single');
   if ('error' in parsed) return sendJson(res, 400, { error: parsed.error });
@@ -572,41 +569,6 @@ function fromLua(value) {
   return value;
 }
 
-/** Test-only fault injection; `count` limits how many requests a fault applies to. */
-function createFaults() {
-  /** @type {FaultState} */
-  let state = { mode: 'none', delay_ms: 0, count: null };
-  return {
-    get state() {
-      return { ...state };
-    },
-    /** @param {{ mode?: string, delay_ms?: number, count?: number | null }} spec */
-    set(spec) {
-      const mode = spec?.mode ?? 'none';
-      if (!FAULT_MODES.has(mode)) throw new Error(`unknown fault mode: ${mode}`);
-      const count =
-        spec.count === undefined || spec.count === null ? null : Math.max(0, Math.floor(spec.count));
-      const delay = Number(spec.delay_ms ?? 0);
-      state = {
-        mode: /** @type {FaultState['mode']} */ (mode),
-        delay_ms: Number.isFinite(delay) ? Math.max(0, delay) : 0,
-        count: mode === 'none' ? null : count,
-      };
-      return this.state;
-    },
-    reset() {
-      return this.set({ mode: 'none' });
-    },
-    /** Consumes one application of the current fault, if any. @returns {FaultState | null} */
-    take() {
-      if (state.mode === 'none' || state.count === 0) return null;
-      const taken = { ...state };
-      if (state.count !== null && --state.count === 0) state = { mode: 'none', delay_ms: 0, count: null };
-      return taken;
-    },
-  };
-}
-
 /**
  * @param {http.IncomingMessage} req
  * @param {http.ServerResponse} res
@@ -628,13 +590,7 @@ async function injectFault(req, res, { faults, timers }) {
     res.writeHead(200, { 'content-type': 'application/json' }).end('not json');
     return true;
   }
-  await new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      resolve(undefined);
-    }, fault.delay_ms);
-    timers.add(timer);
-  });
+  await delay(fault.delay_ms, timers);
   return res.destroyed;
 }
 
@@ -648,7 +604,7 @@ async function handleAdmin(req, res, path, { faults, backend }) {
   if (path === '/_standin/health' && req.method === 'GET') return sendJson(res, 200, { ok: true });
   if (path === '/_standin/fault' && req.method === 'GET') return sendJson(res, 200, faults.state);
   if (path === '/_standin/fault' && req.method === 'POST') {
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_BODY_BYTES);
     try {
       return sendJson(res, 200, faults.set(JSON.parse(body?.toString('utf8') ?? '')));
     } catch (err) {
@@ -668,27 +624,6 @@ function isAuthorized(req, token) {
   return match !== null && match[1] === token;
 }
 
-/**
- * Reads the whole body; null when it exceeds the limit (the rest is drained so the client still gets the answer).
- * @param {http.IncomingMessage} req
- * @returns {Promise<Buffer | null>}
- */
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    /** @type {Buffer[]} */
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      else if (size > 4 * MAX_BODY_BYTES) req.destroy();
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => reject(new Error('request closed before its body was read')));
-  });
-}
-
 /** @param {string | undefined} url */
 function pathOf(url) {
   try {
@@ -696,23 +631,6 @@ function pathOf(url) {
   } catch {
     return '';
   }
-}
-
-/** @param {http.ServerResponse} res @param {number} status @param {unknown} body */
-function sendJson(res, status, body) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-/** @param {http.Server} server @param {number} port @param {string} host */
-function listen(server, port, host) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve(undefined);
-    });
-  });
 }
 
 /** @param {string} host */
