@@ -32,11 +32,19 @@ export default defineConfig({
           MAIL_API_KEY: 'test-mail-key',
           MAIL_FROM: 'edgeauth test <no-reply@edgeauth.test>',
           ADMIN_EMAILS: 'admin@edgeauth.test',
+          REFRESH_REUSE_GRACE_SECONDS: '30',
+          COOKIE_SECURE: 'true',
+          COOKIE_SAMESITE: 'Lax',
+          // Generous by default so tests of other behaviour never trip it; rate-limit tests lower it.
+          RATE_LIMIT_MAX: '1000',
+          RATE_LIMIT_WINDOW_SECONDS: '60',
           // Read by test/support only (not by the Worker): where the stand-ins' control routes live.
           TEST_NEON_URL: inject('neonUrl'),
           TEST_UPSTASH_URL: inject('upstashUrl'),
           TEST_MAIL_URL: inject('mailUrl'),
         },
+        // Deliver queued email almost at once, so tests read it from the mail sink without waiting.
+        queueConsumers: { 'edgeauth-email': { maxBatchTimeout: 0.05, maxRetries: 6 } },
       },
     })),
   ],

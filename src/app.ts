@@ -3,12 +3,14 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './app-env';
 import { AppError } from './errors';
+import { REFRESH_COOKIE } from './lib/cookies';
 import { corsAllowList } from './middleware/cors';
 import { handleError, notFoundHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { provideServices } from './middleware/services';
+import { authRoutes } from './routes/auth';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { validationHook } from './routes/validation';
@@ -34,12 +36,19 @@ export function createApp() {
 
   app.route('/', healthRoutes);
   app.route('/', docsRoutes);
+  app.route('/', authRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
     description: 'Access token from /login, /login/code, an OAuth callback or /refresh-token.',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'refreshCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: REFRESH_COOKIE,
+    description: 'httpOnly refresh-token cookie, sent by browsers to /refresh-token only.',
   });
   app.doc31('/openapi.json', (c) => ({
     openapi: '3.1.0',

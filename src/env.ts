@@ -1,6 +1,7 @@
 // Parses and validates the Worker's bindings and variables once per env object.
 // The only module that reads raw `env`; everything else receives the typed `Config`.
 import { z } from 'zod';
+import { type Clock, systemClock } from './lib/clock';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -38,6 +39,14 @@ const schema = z.object({
   REFRESH_TOKEN_EXPIRE: seconds(2_592_000),
   VALIDATION_SECRET_KEY: secret,
   VALIDATION_TOKEN_EXPIRE: seconds(900),
+  REFRESH_REUSE_GRACE_SECONDS: seconds(30),
+  COOKIE_SECURE: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+  COOKIE_SAMESITE: z.enum(['Lax', 'Strict', 'None']).default('Lax'),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(5),
+  RATE_LIMIT_WINDOW_SECONDS: seconds(60),
   MAIL_PROVIDER: z.enum(['resend', 'postmark']).default('resend'),
   MAIL_API_URL: optionalUrl,
   MAIL_API_KEY: optionalText,
@@ -52,6 +61,15 @@ export class ConfigError extends Error {
 }
 
 const cache = new WeakMap<object, Config>();
+
+/**
+ * Tests hand a fake clock to the Worker as a non-string `CLOCK` property of env. Production env
+ * holds only strings and bindings, so there it is always the system clock.
+ */
+export function clockFrom(env: Env): Clock {
+  const candidate = (env as { CLOCK?: unknown }).CLOCK;
+  return candidate && typeof (candidate as Clock).now === 'function' ? (candidate as Clock) : systemClock;
+}
 
 /** Validates `env` once; a missing or malformed variable is named in the thrown ConfigError. */
 export function parseEnv(env: Env): Config {

@@ -60,3 +60,53 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   return crypto.subtle.timingSafeEqual(a, b);
 }
+
+const sealKeys = new Map<string, Promise<CryptoKey>>();
+
+function sealKey(secret: string, purpose: string): Promise<CryptoKey> {
+  const id = `${purpose}\n${secret}`;
+  let key = sealKeys.get(id);
+  if (!key) {
+    key = (async () => {
+      const material = await crypto.subtle.importKey('raw', encoder.encode(secret), 'HKDF', false, [
+        'deriveKey',
+      ]);
+      return crypto.subtle.deriveKey(
+        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: encoder.encode(purpose) },
+        material,
+        { name: 'AES-GCM', length: 256 },
+        false,
+        ['encrypt', 'decrypt'],
+      );
+    })();
+    sealKeys.set(id, key);
+  }
+  return key;
+}
+
+/** Encrypts `plaintext` (AES-256-GCM, key derived from `secret` for `purpose`), base64url. */
+export async function seal(secret: string, purpose: string, plaintext: string): Promise<string> {
+  const iv = randomBytes(12);
+  const sealed = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv },
+    await sealKey(secret, purpose),
+    encoder.encode(plaintext),
+  );
+  return `${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
+}
+
+/** Decrypts what `seal` produced; null when it was tampered with or sealed under another key. */
+export async function unseal(secret: string, purpose: string, sealed: string): Promise<string | null> {
+  const [iv, data] = sealed.split('.');
+  if (!iv || !data) return null;
+  try {
+    const plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: fromBase64(iv) },
+      await sealKey(secret, purpose),
+      fromBase64(data),
+    );
+    return new TextDecoder().decode(plain);
+  } catch {
+    return null;
+  }
+}

@@ -7,10 +7,18 @@ import { bindings } from './bindings';
 export const API_ORIGIN = 'http://api.edgeauth.test';
 
 let fileEnv: Env = bindings;
+let fileDatabase = '';
 
 /** Points this file's Worker env at the database created for it (see per-file-database.ts). */
 export function useDatabase(name: string): void {
+  fileDatabase = name;
   fileEnv = { ...bindings, DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${name}` };
+}
+
+/** Database round trips (HTTP requests) the Neon stand-in has served for this file's database. */
+export async function databaseRoundTrips(): Promise<number> {
+  const response = await fetch(`${bindings.TEST_NEON_URL}/_standin/stats?db=${fileDatabase}`);
+  return ((await response.json()) as { requests: number }).requests;
 }
 
 export function testEnv(overrides: Partial<Env> = {}): Env {

@@ -8,7 +8,8 @@ import {
 } from '../../src/services/auth/password-hasher';
 
 // Made by @node-rs/argon2 (the native reference implementation), not by our code.
-const NATIVE_OWASP = '$argon2id$v=19$m=19456,t=2,p=1$TwnbhBpmm1sbVID32VXp9Q$UxQybbRFTNmiis8nzf3cO+jusA6Qm2eMbM9wrTWUjgw';
+const NATIVE_OWASP =
+  '$argon2id$v=19$m=19456,t=2,p=1$TwnbhBpmm1sbVID32VXp9Q$UxQybbRFTNmiis8nzf3cO+jusA6Qm2eMbM9wrTWUjgw';
 // passlib's argon2 defaults (m=64 MiB, t=3, p=4), as the FastAPI seed stored them.
 const NATIVE_PASSLIB_DEFAULTS =
   '$argon2id$v=19$m=65536,t=3,p=4$6d8pSi3+X0nKQ8wL0wJQuA$j8Cg7OzWyHs11/ldsACuO4dL9+pbs47FtZlw7VfXhIE';
@@ -27,10 +28,22 @@ describe('PasswordHasher', () => {
   });
 
   it('verifies hashes made by the native implementation, with any parameters', async () => {
-    expect(await hasher.verify(NATIVE_OWASP, 'correct horse battery')).toEqual({ ok: true, needsRehash: false });
-    expect(await hasher.verify(NATIVE_PASSLIB_DEFAULTS, 'legacy-passlib-pw')).toEqual({ ok: true, needsRehash: true });
-    expect(await hasher.verify(NATIVE_SHORT_TAG, 'pässwörd 🚀 long')).toEqual({ ok: true, needsRehash: true });
-    expect(await hasher.verify(NATIVE_PASSLIB_DEFAULTS, 'legacy-passlib-PW')).toEqual({ ok: false, needsRehash: false });
+    expect(await hasher.verify(NATIVE_OWASP, 'correct horse battery')).toEqual({
+      ok: true,
+      needsRehash: false,
+    });
+    expect(await hasher.verify(NATIVE_PASSLIB_DEFAULTS, 'legacy-passlib-pw')).toEqual({
+      ok: true,
+      needsRehash: true,
+    });
+    expect(await hasher.verify(NATIVE_SHORT_TAG, 'pässwörd 🚀 long')).toEqual({
+      ok: true,
+      needsRehash: true,
+    });
+    expect(await hasher.verify(NATIVE_PASSLIB_DEFAULTS, 'legacy-passlib-PW')).toEqual({
+      ok: false,
+      needsRehash: false,
+    });
   });
 
   it('asks for a rehash when the configured parameters changed', async () => {
@@ -41,7 +54,10 @@ describe('PasswordHasher', () => {
 
   it('fails closed on missing, malformed or abusive stored hashes', async () => {
     expect(await hasher.verify(null, 'whatever123')).toEqual({ ok: false, needsRehash: false });
-    expect(await hasher.verify('$2b$12$bcrypt-is-not-supported', 'whatever123')).toEqual({ ok: false, needsRehash: false });
+    expect(await hasher.verify('$2b$12$bcrypt-is-not-supported', 'whatever123')).toEqual({
+      ok: false,
+      needsRehash: false,
+    });
     expect(parsePhc('$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHQ$dGFn')).toBeNull();
     expect(parsePhc('$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$dGFn')).toBeNull();
     expect(parsePhc('$argon2id$v=16$m=19456,t=2,p=1$c2FsdHNhbHQ$dGFn')).toBeNull();

@@ -1,0 +1,51 @@
+// Bearer authentication: a valid access token whose session is still live and whose user is active.
+// Failures answer 401 with WWW-Authenticate (RFC 6750), or 403 for a disabled or unverified account.
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv, Authenticated } from '../app-env';
+import { AppError, type ErrorCode } from '../errors';
+import { verifyAccessToken } from '../services/auth/access-tokens';
+import { loadUserWithSession } from '../services/auth/users';
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+function unauthorized(code: ErrorCode, detail: string, error?: string): AppError {
+  const challenge = error ? `Bearer realm="api", error="${error}"` : 'Bearer realm="api"';
+  return new AppError(code, detail, {}, { 'WWW-Authenticate': challenge });
+}
+
+export function requireAuth({ verified = false }: { verified?: boolean } = {}) {
+  return createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
+    const { config, clock, db } = c.var.services;
+    const header = c.req.header('authorization');
+    if (!header) throw unauthorized('UNAUTHORIZED', 'Not authenticated');
+    const token = BEARER.exec(header.trim())?.[1];
+    if (!token) throw unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
+    const verifiedToken = await verifyAccessToken(config, clock.now(), token);
+    if (!verifiedToken.ok) {
+      throw verifiedToken.reason === 'expired'
+        ? unauthorized('TOKEN_EXPIRED', 'Token expired', 'invalid_token')
+        : unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
+    }
+    const { userId, sessionId } = verifiedToken.claims;
+    const found = await loadUserWithSession(db, userId, sessionId);
+    if (!found) throw unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
+    if (found.sessionRevokedAt || found.sessionExpiresAt <= clock.now()) {
+      throw unauthorized('SESSION_REVOKED', 'This session has been signed out', 'invalid_token');
+    }
+    if (!found.user.isActive) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
+    if (verified && !found.user.isVerified) {
+      throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address first');
+    }
+    c.set('auth', { user: found.user, sessionId });
+    c.set('userId', userId);
+    await next();
+  });
+}
+
+/** The authenticated user; only for handlers behind requireAuth(). */
+export function authOf(c: Context<AppEnv>): Authenticated {
+  const auth = c.get('auth');
+  if (!auth) throw new Error('authOf() used on a route without requireAuth()');
+  return auth;
+}

@@ -1,0 +1,101 @@
+// Flows that go through the user's mailbox: email verification and password reset.
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../../app-env';
+import { authOf, requireAuth } from '../../middleware/auth';
+import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
+import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
+import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
+import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
+import { problemResponses } from '../problem-schema';
+import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
+
+export const RESET_REQUESTED = 'If an account with this email exists, a password reset link has been sent.';
+
+const verify = createRoute({
+  method: 'get',
+  path: '/verify',
+  tags: ['Email verification'],
+  summary: 'Verify the email address with the emailed token',
+  request: { query: TokenQuerySchema },
+  responses: {
+    200: jsonResponse(MessageSchema, 'Email verified'),
+    ...problemResponses('INVALID_EMAIL_TOKEN', 'VALIDATION_FAILED'),
+  },
+});
+
+const resend = createRoute({
+  method: 'post',
+  path: '/request/verify',
+  tags: ['Email verification'],
+  summary: 'Send a new verification email',
+  security: bearerSecurity,
+  middleware: [requireAuth(), rateLimit('resend-verification', signedInUser)] as const,
+  responses: {
+    200: jsonResponse(MessageSchema, 'Already verified: nothing sent'),
+    202: jsonResponse(MessageSchema, 'A new verification email is on its way'),
+    ...problemResponses(
+      'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_EXPIRED',
+      'SESSION_REVOKED',
+      'ACCOUNT_DISABLED',
+      'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
+    ),
+  },
+});
+
+const forget = createRoute({
+  method: 'post',
+  path: '/forget-password',
+  tags: ['Password reset'],
+  summary: 'Email a password reset link',
+  description: 'Always answers 202 with the same body, whether or not an account exists.',
+  middleware: [rateLimit('forget-password', emailInBody)] as const,
+  request: { body: jsonBody(EmailOnlySchema) },
+  responses: {
+    202: jsonResponse(MessageSchema, 'Accepted'),
+    ...problemResponses('MALFORMED_REQUEST', 'VALIDATION_FAILED', 'RATE_LIMITED', 'DEPENDENCY_UNAVAILABLE'),
+  },
+});
+
+const newPassword = createRoute({
+  method: 'post',
+  path: '/new-password',
+  tags: ['Password reset'],
+  summary: 'Set a new password with the emailed reset token',
+  description:
+    'The token works once. The email counts as verified afterwards, and every session is signed out.',
+  middleware: [rateLimit('new-password')] as const,
+  request: { body: jsonBody(NewPasswordSchema) },
+  responses: {
+    200: jsonResponse(MessageSchema, 'Password set; every session revoked; notice emailed'),
+    ...problemResponses(
+      'MALFORMED_REQUEST',
+      'INVALID_EMAIL_TOKEN',
+      'VALIDATION_FAILED',
+      'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
+    ),
+  },
+});
+
+export const emailFlowRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(verify, async (c) => {
+    await verifyEmail(c.var.services, c.req.valid('query').token);
+    return c.json({ message: 'Email is verified' }, 200);
+  })
+  .openapi(resend, async (c) => {
+    const { user } = authOf(c);
+    if (user.isVerified) return c.json({ message: 'Email is already verified' }, 200);
+    await sendVerificationEmail(c.var.services, user);
+    return c.json({ message: 'A new verification email has been sent' }, 202);
+  })
+  .openapi(forget, async (c) => {
+    await requestPasswordReset(c.var.services, c.req.valid('json').email);
+    return c.json({ message: RESET_REQUESTED }, 202);
+  })
+  .openapi(newPassword, async (c) => {
+    await resetPassword(c.var.services, c.req.valid('json'));
+    return c.json({ message: 'Password has been changed successfully' }, 200);
+  });

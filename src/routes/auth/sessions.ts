@@ -1,0 +1,178 @@
+// Session lifecycle: refresh (rotation), logout, logout everywhere, and the list of live sessions.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../../app-env';
+import { AppError } from '../../errors';
+import { clearRefreshCookie, REFRESH_COOKIE, readRefreshCookie } from '../../lib/cookies';
+import { authOf, requireAuth } from '../../middleware/auth';
+import { rateLimit } from '../../middleware/rate-limit';
+import {
+  listLiveSessions,
+  revokeAllSessionsStatement,
+  revokeSessionStatement,
+} from '../../services/auth/sessions';
+import { refreshSession } from '../../services/auth/sign-in';
+import { bearerSecurity, jsonResponse } from '../openapi-helpers';
+import { problemResponses } from '../problem-schema';
+import { RefreshSchema, SessionSchema, TokenSchema } from './schemas';
+import { assertAllowedOrigin, deliverTokens } from './session-response';
+
+const refresh = createRoute({
+  method: 'post',
+  path: '/refresh-token',
+  tags: ['Sessions'],
+  summary: 'Exchange the refresh token for a new access token (rotation)',
+  description:
+    `Browsers send the \`${REFRESH_COOKIE}\` cookie (and must send an allowed Origin); native clients send ` +
+    '`{"refresh_token": ...}` in the body and get the next one in the body. Every use rotates the token. ' +
+    'A rotated token presented again within a short grace window gets the same successor; later, it revokes the session.',
+  security: [{ refreshCookie: [] }],
+  middleware: [rateLimit('refresh')] as const,
+  request: {
+    body: { required: false, content: { 'application/json': { schema: RefreshSchema } } },
+  },
+  responses: {
+    200: jsonResponse(TokenSchema, 'New access token; the refresh token was rotated'),
+    ...problemResponses(
+      'MALFORMED_REQUEST',
+      'INVALID_REFRESH_TOKEN',
+      'ORIGIN_NOT_ALLOWED',
+      'VALIDATION_FAILED',
+      'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
+    ),
+  },
+});
+
+const logout = createRoute({
+  method: 'post',
+  path: '/logout',
+  tags: ['Sessions'],
+  summary: 'Sign out of the current session',
+  security: bearerSecurity,
+  middleware: [requireAuth()] as const,
+  responses: {
+    204: { description: 'Session revoked; refresh cookie cleared' },
+    ...problemResponses(
+      'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_EXPIRED',
+      'SESSION_REVOKED',
+      'ACCOUNT_DISABLED',
+    ),
+  },
+});
+
+const logoutAll = createRoute({
+  method: 'post',
+  path: '/logout-all',
+  tags: ['Sessions'],
+  summary: 'Sign out of every session',
+  security: bearerSecurity,
+  middleware: [requireAuth()] as const,
+  responses: {
+    204: { description: 'Every session revoked; refresh cookie cleared' },
+    ...problemResponses(
+      'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_EXPIRED',
+      'SESSION_REVOKED',
+      'ACCOUNT_DISABLED',
+    ),
+  },
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/sessions',
+  tags: ['Sessions'],
+  summary: 'List the live sessions of the current user',
+  security: bearerSecurity,
+  middleware: [requireAuth()] as const,
+  responses: {
+    200: jsonResponse(
+      z.object({ sessions: z.array(SessionSchema) }),
+      'Live sessions, most recently used first',
+    ),
+    ...problemResponses(
+      'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_EXPIRED',
+      'SESSION_REVOKED',
+      'ACCOUNT_DISABLED',
+    ),
+  },
+});
+
+const revoke = createRoute({
+  method: 'delete',
+  path: '/sessions/{id}',
+  tags: ['Sessions'],
+  summary: 'Revoke one of your sessions',
+  security: bearerSecurity,
+  middleware: [requireAuth()] as const,
+  request: { params: z.object({ id: z.uuid() }) },
+  responses: {
+    204: { description: 'Session revoked' },
+    ...problemResponses(
+      'UNAUTHORIZED',
+      'INVALID_TOKEN',
+      'TOKEN_EXPIRED',
+      'SESSION_REVOKED',
+      'ACCOUNT_DISABLED',
+      'NOT_FOUND',
+      'VALIDATION_FAILED',
+    ),
+  },
+});
+
+export const sessionRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(refresh, async (c) => {
+    const fromBody = c.req.valid('json')?.refresh_token;
+    const token = fromBody ?? readRefreshCookie(c);
+    if (!token) throw new AppError('INVALID_REFRESH_TOKEN', 'Refresh token is missing');
+    if (!fromBody) assertAllowedOrigin(c);
+    const tokens = await refreshSession(c.var.services, token);
+    return c.json(deliverTokens(c, tokens, fromBody !== undefined), 200);
+  })
+  .openapi(logout, async (c) => {
+    const { user, sessionId } = authOf(c);
+    const { db, clock, config } = c.var.services;
+    await revokeSessionStatement(db, { userId: user.id, sessionId, now: clock.now(), reason: 'logout' });
+    clearRefreshCookie(c, config);
+    return c.body(null, 204);
+  })
+  .openapi(logoutAll, async (c) => {
+    const { user } = authOf(c);
+    const { db, clock, config } = c.var.services;
+    await revokeAllSessionsStatement(db, { userId: user.id, now: clock.now(), reason: 'logout_all' });
+    clearRefreshCookie(c, config);
+    return c.body(null, 204);
+  })
+  .openapi(list, async (c) => {
+    const { user, sessionId } = authOf(c);
+    const { db, clock } = c.var.services;
+    const rows = await listLiveSessions(db, user.id, clock.now());
+    const sessions = rows.map((row) => ({
+      id: row.id,
+      created_at: row.createdAt.toISOString(),
+      last_used_at: row.lastUsedAt.toISOString(),
+      expires_at: row.expiresAt.toISOString(),
+      user_agent: row.userAgent,
+      ip_address: row.ipAddress,
+      current: row.id === sessionId,
+    }));
+    return c.json({ sessions }, 200);
+  })
+  .openapi(revoke, async (c) => {
+    const { user } = authOf(c);
+    const { db, clock } = c.var.services;
+    const { id } = c.req.valid('param');
+    const revoked = await revokeSessionStatement(db, {
+      userId: user.id,
+      sessionId: id,
+      now: clock.now(),
+      reason: 'revoked_by_user',
+    });
+    if (revoked.length === 0) throw new AppError('NOT_FOUND', 'No live session with this id');
+    return c.body(null, 204);
+  });

@@ -1,0 +1,85 @@
+// Creating accounts and proving email ownership. Registration answers the same whether or not the
+// email is taken: a taken email gets a notice sent to its owner instead of a second account.
+import { or, sql } from 'drizzle-orm';
+import { emailTokens, users } from '../../db/schema';
+import { AppError } from '../../errors';
+import type { Services } from '../../services';
+import { hashEmailToken, issueEmailToken } from './email-tokens';
+import { normalizeEmail, type PublicUser, toPublicUser, type UserRow } from './users';
+
+export async function sendVerificationEmail(s: Services, user: Pick<UserRow, 'id' | 'email' | 'username'>) {
+  const token = await issueEmailToken(s.db, s.config, {
+    userId: user.id,
+    purpose: 'verify_email',
+    now: s.clock.now(),
+  });
+  await s.sendEmail(
+    user.email,
+    {
+      template: 'verify_email',
+      data: { username: user.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE },
+    },
+    token,
+  );
+}
+
+export async function registerAccount(
+  s: Services,
+  input: { email: string; username: string; password: string },
+): Promise<PublicUser> {
+  const passwordHash = await s.hasher.hash(input.password);
+  const now = s.clock.now();
+  const email = input.email.trim();
+  const [created] = await s.db
+    .insert(users)
+    .values({ email, username: input.username, passwordHash, createdAt: now, updatedAt: now })
+    .onConflictDoNothing()
+    .returning();
+  if (created) {
+    await sendVerificationEmail(s, created);
+    return toPublicUser(created, s.config.ADMIN_EMAILS);
+  }
+  // A unique index said no: find out which. Usernames are public, so a taken one may be said.
+  const existing = await s.db
+    .select({ email: users.email, username: users.username })
+    .from(users)
+    .where(
+      or(
+        sql`lower(${users.email}) = ${normalizeEmail(email)}`,
+        sql`lower(${users.username}) = ${input.username.toLowerCase()}`,
+      ),
+    );
+  if (existing.some((row) => row.username.toLowerCase() === input.username.toLowerCase())) {
+    throw new AppError('USERNAME_TAKEN', 'Username already exists');
+  }
+  const owner = existing.find((row) => normalizeEmail(row.email) === normalizeEmail(email));
+  if (owner)
+    await s.sendEmail(owner.email, { template: 'account_exists', data: { username: owner.username } });
+  // The same shape a new account gets, so the response does not tell that the email is registered.
+  return {
+    id: crypto.randomUUID(),
+    email,
+    username: input.username,
+    is_verified: false,
+    is_admin: false,
+    has_password: true,
+    created_at: now.toISOString(),
+  };
+}
+
+/** Consumes a verification token and marks the email verified, in one statement. */
+export async function verifyEmail(s: Services, token: string): Promise<void> {
+  const now = s.clock.now();
+  const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
+  const { rows } = await s.db.execute<{ id: string }>(sql`
+    with consumed as (
+      update ${emailTokens} set consumed_at = ${now}
+      where token_hash = ${tokenHash} and purpose = 'verify_email' and consumed_at is null and expires_at > ${now}
+      returning user_id
+    )
+    update ${users} set is_verified = true, updated_at = ${now}
+    where id in (select user_id from consumed)
+    returning id`);
+  if (rows.length === 0)
+    throw new AppError('INVALID_EMAIL_TOKEN', 'This verification link is invalid or has expired');
+}

@@ -1,0 +1,203 @@
+// Sessions and their rotating refresh tokens. A session is one sign-in; each refresh exchanges the
+// presented token for its successor in a single SQL statement (neon-http has no interactive
+// transactions), so concurrent refreshes and replays resolve inside Postgres, not in our code.
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { refreshTokens, sessions, users } from '../../db/schema';
+import type { Config } from '../../env';
+import { keyedHash, randomToken } from '../../lib/crypto';
+
+type SessionConfig = Pick<
+  Config,
+  'REFRESH_SECRET_KEY' | 'REFRESH_TOKEN_EXPIRE' | 'REFRESH_REUSE_GRACE_SECONDS'
+>;
+
+export interface ClientInfo {
+  userAgent?: string | undefined;
+  ipAddress?: string | undefined;
+}
+
+const hashToken = (config: SessionConfig, token: string) =>
+  keyedHash(config.REFRESH_SECRET_KEY, 'refresh-token', token);
+
+/**
+ * The successor of a refresh token is derived from it (HMAC under our secret), not drawn at random:
+ * two concurrent refreshes of one token compute the same successor, so the loser of the race can be
+ * handed the winner's token without it ever being stored in clear.
+ */
+const successorOf = (config: SessionConfig, token: string) =>
+  keyedHash(config.REFRESH_SECRET_KEY, 'refresh-token-successor', token);
+
+const expiryFrom = (config: SessionConfig, now: Date) =>
+  new Date(now.getTime() + config.REFRESH_TOKEN_EXPIRE * 1000);
+
+/** The statement that starts a session and stores its first refresh token; batch it with other writes. */
+export async function startSession(
+  db: Database,
+  config: SessionConfig,
+  { userId, now, client }: { userId: string; now: Date; client: ClientInfo },
+) {
+  const refreshToken = randomToken();
+  const sessionId = crypto.randomUUID();
+  const expiresAt = expiryFrom(config, now);
+  const statement = db.execute(sql`
+    with created as (
+      insert into ${sessions} (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address)
+      values (${sessionId}, ${userId}, ${now}, ${now}, ${expiresAt}, ${client.userAgent?.slice(0, 512) ?? null},
+              ${client.ipAddress ?? null})
+      returning id
+    )
+    insert into ${refreshTokens} (session_id, token_hash, generation, created_at, expires_at)
+    select id, ${await hashToken(config, refreshToken)}, 0, ${now}, ${expiresAt} from created`);
+  return { sessionId, refreshToken, statement };
+}
+
+export interface RefreshedUser {
+  id: string;
+  email: string;
+  username: string;
+  isVerified: boolean;
+}
+
+export type RotationResult =
+  | { kind: 'rotated'; refreshToken: string; sessionId: string; user: RefreshedUser }
+  | { kind: 'reused' }
+  | { kind: 'invalid' };
+
+interface RotationRow extends Record<string, unknown> {
+  session_id: string;
+  user_id: string;
+  email: string;
+  username: string;
+  is_verified: boolean;
+  granted: boolean;
+  theft: boolean;
+}
+
+/**
+ * Exchanges `token` for its successor in one round trip.
+ * - Never rotated: marked rotated; the successor is stored and returned.
+ * - Rotated within the grace window (a concurrent duplicate, two tabs): the same successor again.
+ * - Rotated before the grace window: a stolen token is being replayed; the whole session is revoked.
+ * - Unknown, expired, revoked, or the user deactivated: invalid.
+ */
+export async function rotateRefreshToken(
+  db: Database,
+  config: SessionConfig,
+  token: string,
+  now: Date,
+): Promise<RotationResult> {
+  const [hash, successor] = await Promise.all([hashToken(config, token), successorOf(config, token)]);
+  const successorHash = await hashToken(config, successor);
+  const graceStart = new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000);
+  const expiresAt = expiryFrom(config, now);
+  const { rows } = await db.execute<RotationRow>(sql`
+    with current_token as (
+      select t.session_id, t.generation, t.rotated_at, t.expires_at as token_expires_at,
+             s.revoked_at, s.expires_at as session_expires_at, s.user_id,
+             u.email, u.username, u.is_active, u.is_verified
+      from ${refreshTokens} t
+      join ${sessions} s on s.id = t.session_id
+      join ${users} u on u.id = s.user_id
+      where t.token_hash = ${hash}
+    ),
+    usable as (
+      select * from current_token
+      where revoked_at is null and is_active and token_expires_at > ${now} and session_expires_at > ${now}
+    ),
+    mark_rotated as (
+      update ${refreshTokens} set rotated_at = ${now}
+      where token_hash = ${hash} and rotated_at is null and exists (select 1 from usable)
+      returning id
+    ),
+    granted as (
+      -- rotated_at is read from the statement's snapshot: null here while another request marks it
+      -- rotated means we lost a race that is by definition inside the grace window.
+      select * from usable where rotated_at is null or rotated_at > ${graceStart}
+    ),
+    store_successor as (
+      insert into ${refreshTokens} (session_id, token_hash, generation, created_at, expires_at)
+      select session_id, ${successorHash}, generation + 1, ${now}, ${expiresAt} from granted
+      on conflict (token_hash) do nothing
+      returning id
+    ),
+    extend_session as (
+      update ${sessions} set last_used_at = ${now}, expires_at = ${expiresAt}
+      where id in (select session_id from granted)
+      returning id
+    ),
+    revoke_family as (
+      update ${sessions} set revoked_at = ${now}, revoke_reason = 'refresh_token_reuse'
+      where id in (select session_id from usable where rotated_at is not null and rotated_at <= ${graceStart})
+      returning id
+    )
+    select session_id, user_id, email, username, is_verified,
+           exists (select 1 from granted) as granted,
+           exists (select 1 from revoke_family) as theft
+    from current_token`);
+  const row = rows[0];
+  if (!row) return { kind: 'invalid' };
+  if (row.theft) return { kind: 'reused' };
+  if (!row.granted) return { kind: 'invalid' };
+  return {
+    kind: 'rotated',
+    refreshToken: successor,
+    sessionId: row.session_id,
+    user: { id: row.user_id, email: row.email, username: row.username, isVerified: row.is_verified },
+  };
+}
+
+/** Revokes the session the refresh token belongs to, whatever state the token is in. */
+export async function revokeSessionByRefreshToken(
+  db: Database,
+  config: SessionConfig,
+  token: string,
+  now: Date,
+) {
+  const hash = await hashToken(config, token);
+  const { rows } = await db.execute<{ id: string; user_id: string }>(sql`
+    update ${sessions} set revoked_at = ${now}, revoke_reason = 'logout'
+    where id = (select session_id from ${refreshTokens} where token_hash = ${hash}) and revoked_at is null
+    returning id, user_id`);
+  return rows[0] ?? null;
+}
+
+export function revokeSessionStatement(
+  db: Database,
+  { userId, sessionId, now, reason }: { userId: string; sessionId: string; now: Date; reason: string },
+) {
+  return db
+    .update(sessions)
+    .set({ revokedAt: now, revokeReason: reason })
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+}
+
+/** Revokes every live session of the user, except `keep` when given (the caller's own). */
+export function revokeAllSessionsStatement(
+  db: Database,
+  { userId, now, reason, keep }: { userId: string; now: Date; reason: string; keep?: string },
+) {
+  const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
+  if (keep) conditions.push(ne(sessions.id, keep));
+  return db
+    .update(sessions)
+    .set({ revokedAt: now, revokeReason: reason })
+    .where(and(...conditions))
+    .returning({ id: sessions.id });
+}
+
+export function listLiveSessions(db: Database, userId: string, now: Date) {
+  return db
+    .select({
+      id: sessions.id,
+      createdAt: sessions.createdAt,
+      lastUsedAt: sessions.lastUsedAt,
+      expiresAt: sessions.expiresAt,
+      userAgent: sessions.userAgent,
+      ipAddress: sessions.ipAddress,
+    })
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+    .orderBy(desc(sessions.lastUsedAt));
+}

@@ -1,0 +1,96 @@
+// Signing in: password verification with equal work on every path, and the session grant shared by
+// password, email-code and OAuth sign-in.
+
+import { and, eq } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import { users } from '../../db/schema';
+import { AppError } from '../../errors';
+import type { Services } from '../../services';
+import { issueAccessToken } from './access-tokens';
+import { type ClientInfo, rotateRefreshToken, startSession } from './sessions';
+import { findUserByEmail, type UserRow } from './users';
+
+export interface SessionGrant {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  sessionId: string;
+  user: UserRow;
+}
+
+/** Starts a session for `user` (in one round trip, with any `alsoRun` statements) and issues tokens. */
+export async function signIn(
+  s: Services,
+  user: UserRow,
+  client: ClientInfo,
+  alsoRun: BatchItem<'pg'>[] = [],
+): Promise<SessionGrant> {
+  const now = s.clock.now();
+  const session = await startSession(s.db, s.config, { userId: user.id, now, client });
+  await s.db.batch([session.statement, ...alsoRun]);
+  const access = await issueAccessToken(s.config, now, {
+    userId: user.id,
+    sessionId: session.sessionId,
+    emailVerified: user.isVerified,
+  });
+  return {
+    accessToken: access.token,
+    expiresIn: access.expiresIn,
+    refreshToken: session.refreshToken,
+    sessionId: session.sessionId,
+    user,
+  };
+}
+
+export const invalidCredentials = () =>
+  new AppError(
+    'INVALID_CREDENTIALS',
+    'Invalid email or password',
+    {},
+    { 'WWW-Authenticate': 'Bearer realm="api"' },
+  );
+
+/**
+ * One 401 for an unknown email, a wrong password and a password-less account, each after the same
+ * Argon2id work. A deactivated account is refused only once its password matched.
+ */
+export async function loginWithPassword(
+  s: Services,
+  { email, password }: { email: string; password: string },
+  client: ClientInfo,
+): Promise<SessionGrant> {
+  const user = await findUserByEmail(s.db, email);
+  const { ok, needsRehash } = await s.hasher.verify(user?.passwordHash ?? null, password);
+  if (!user || !ok) throw invalidCredentials();
+  if (!user.isActive) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
+  const alsoRun: BatchItem<'pg'>[] = [];
+  if (needsRehash && user.passwordHash) {
+    const stronger = await s.hasher.hash(password);
+    alsoRun.push(
+      s.db
+        .update(users)
+        .set({ passwordHash: stronger })
+        .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
+    );
+  }
+  return signIn(s, user, client, alsoRun);
+}
+
+export async function refreshSession(s: Services, refreshToken: string) {
+  const now = s.clock.now();
+  const rotation = await rotateRefreshToken(s.db, s.config, refreshToken, now);
+  if (rotation.kind === 'reused') {
+    throw new AppError(
+      'INVALID_REFRESH_TOKEN',
+      'This refresh token was already used; the session has been revoked',
+    );
+  }
+  if (rotation.kind === 'invalid')
+    throw new AppError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired');
+  const access = await issueAccessToken(s.config, now, {
+    userId: rotation.user.id,
+    sessionId: rotation.sessionId,
+    emailVerified: rotation.user.isVerified,
+  });
+  return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: rotation.refreshToken };
+}

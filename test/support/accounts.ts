@@ -1,0 +1,80 @@
+// Test factories for accounts and sessions, written through the Worker's own services and routes.
+import { eq } from 'drizzle-orm';
+import { createDatabase } from '../../src/db/client';
+import { users } from '../../src/db/schema';
+import { parseEnv } from '../../src/env';
+import { PasswordHasher } from '../../src/services/auth/password-hasher';
+import { api, testEnv } from './worker';
+
+const hasher = new PasswordHasher();
+export const PASSWORD = 'correct horse battery staple';
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}-${counter}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+}
+
+export function uniqueIp(): string {
+  const n = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${n[0]}.${n[1]}.${n[2]}`;
+}
+
+export const db = () => createDatabase(parseEnv(testEnv()));
+
+export interface UserOverrides {
+  email?: string;
+  username?: string;
+  password?: string | null;
+  isVerified?: boolean;
+  isActive?: boolean;
+  isAdmin?: boolean;
+}
+
+/** Inserts an account directly (fast, no email round trip); use the routes when the flow is the subject. */
+export async function createUser(overrides: UserOverrides = {}) {
+  const email = overrides.email ?? uniqueEmail();
+  const password = overrides.password === undefined ? PASSWORD : overrides.password;
+  const [user] = await db()
+    .insert(users)
+    .values({
+      email,
+      username: overrides.username ?? `u${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`,
+      passwordHash: password === null ? null : await hasher.hash(password),
+      isVerified: overrides.isVerified ?? true,
+      isActive: overrides.isActive ?? true,
+      isAdmin: overrides.isAdmin ?? false,
+    })
+    .returning();
+  return { ...user!, password };
+}
+
+export async function reloadUser(id: string) {
+  const [user] = await db().select().from(users).where(eq(users.id, id));
+  return user;
+}
+
+export interface SignedIn {
+  token: string;
+  refreshCookie: string;
+  body: Record<string, unknown>;
+}
+
+/** Signs in through POST /login and returns the access token and the refresh cookie value. */
+export async function login(
+  email: string,
+  password = PASSWORD,
+  headers: Record<string, string> = {},
+): Promise<SignedIn> {
+  const response = await api('/login', { method: 'POST', json: { email, password }, headers });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
+  const body = (await response.json()) as Record<string, unknown>;
+  return { token: body.token as string, refreshCookie: refreshCookieOf(response) ?? '', body };
+}
+
+export function refreshCookieOf(response: Response): string | undefined {
+  const cookie = response.headers.getSetCookie().find((c) => c.startsWith('edgeauth_refresh='));
+  return cookie?.split(';')[0]?.slice('edgeauth_refresh='.length) || undefined;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -1,0 +1,51 @@
+// Reads what the Worker's queue consumer delivered to the mail sink (Mailpit-compatible API).
+import { bindings } from './bindings';
+
+export interface Mail {
+  ID: string;
+  To: { Address: string }[];
+  Subject: string;
+  Text: string;
+  HTML: string;
+}
+
+async function search(to: string): Promise<{ ID: string }[]> {
+  const response = await fetch(
+    `${bindings.TEST_MAIL_URL}/api/v1/search?query=${encodeURIComponent(`to:${to}`)}`,
+  );
+  return ((await response.json()) as { messages: { ID: string }[] }).messages;
+}
+
+export async function mailsTo(to: string): Promise<Mail[]> {
+  const found = await search(to);
+  return Promise.all(
+    found.map(
+      async ({ ID }) =>
+        (await (await fetch(`${bindings.TEST_MAIL_URL}/api/v1/message/${ID}`)).json()) as Mail,
+    ),
+  );
+}
+
+/**
+ * Waits for the `count`-th email to `to` (queue delivery is asynchronous) and returns the newest.
+ * Polls the sink; gives up after `timeoutMs` with a clear error.
+ */
+export async function waitForMail(to: string, { count = 1, timeoutMs = 10_000 } = {}): Promise<Mail> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await search(to);
+    if (found.length >= count) {
+      return (await (await fetch(`${bindings.TEST_MAIL_URL}/api/v1/message/${found[0]!.ID}`)).json()) as Mail;
+    }
+    if (Date.now() > deadline) throw new Error(`no email #${count} to ${to} within ${timeoutMs} ms`);
+    await scheduler.wait(50);
+  }
+}
+
+export function linkIn(mail: Mail, path: string): URL {
+  const match = mail.Text.match(
+    new RegExp(`https?://\\S+${path.replace('/', '\\/')}\\?token=[A-Za-z0-9_%-]+`),
+  );
+  if (!match) throw new Error(`no ${path} link in email "${mail.Subject}"`);
+  return new URL(match[0]);
+}
