@@ -1,5 +1,6 @@
 // The Worker entry: HTTP, the email queue consumer and cron triggers share one app and one createServices.
 import { createApp } from './app';
+import { runScheduled } from './cron/run';
 import { log } from './lib/log';
 import { consumeEmails } from './queue/email-consumer';
 import { EMAIL_QUEUE } from './queue/names';
@@ -20,5 +21,9 @@ export default {
       return;
     }
     await consumeEmails(batch, createServices(env, ctx));
+  },
+
+  async scheduled(controller, env, ctx) {
+    await runScheduled(controller.cron, createServices(env, ctx));
   },
 } satisfies ExportedHandler<Env, unknown>;

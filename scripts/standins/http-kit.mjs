@@ -1,7 +1,7 @@
 // HTTP plumbing shared by the local stand-ins (neon-http, upstash, mail-sink): size-limited body reading, JSON
 // replies, listening, cancellable delays and the fault-injection state. What a fault does is up to each server.
 
-/** @typedef {{ mode: string, delay_ms: number, count: number | null }} FaultState */
+/** @typedef {{ mode: string, delay_ms: number, count: number | null, match: string | null }} FaultState */
 
 /** Past this multiple of the limit, an oversized body is no longer worth reading just to answer 413. */
 const DRAIN_FACTOR = 8;
@@ -77,15 +77,17 @@ export function delay(ms, timers) {
 /**
  * Test-only fault injection state. `modes` are the faults the server knows how to apply ('none' is always
  * allowed); `count` limits how many requests a fault applies to, after which it reverts to 'none'.
+ * `match` scopes a fault to requests carrying that key (a database name, an idempotency key), so tests
+ * running in parallel against one shared stand-in do not trip over each other's faults.
  * @param {Iterable<string>} modes
  */
 export function createFaults(modes) {
   const allowed = new Set(['none', ...modes]);
   /** @type {FaultState} */
-  let state = { mode: 'none', delay_ms: 0, count: null };
+  let state = { mode: 'none', delay_ms: 0, count: null, match: null };
   const snapshot = () => ({ ...state });
 
-  /** @param {{ mode?: string, delay_ms?: number, count?: number | null }} spec */
+  /** @param {{ mode?: string, delay_ms?: number, count?: number | null, match?: string | null }} spec */
   function set(spec) {
     const mode = spec.mode ?? 'none';
     if (!allowed.has(mode)) throw new Error(`unknown fault mode: ${mode}`);
@@ -95,6 +97,7 @@ export function createFaults(modes) {
       mode,
       delay_ms: Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0,
       count: mode === 'none' || count === null ? null : Math.max(0, Math.floor(count)),
+      match: mode === 'none' || typeof spec.match !== 'string' ? null : spec.match,
     };
     return snapshot();
   }
@@ -105,11 +108,16 @@ export function createFaults(modes) {
     },
     set,
     reset: () => set({ mode: 'none' }),
-    /** Consumes one application of the current fault, if any. @returns {FaultState | null} */
-    take() {
+    /**
+     * Consumes one application of the current fault, if any applies to a request with this key.
+     * @param {string | undefined} [key] @returns {FaultState | null}
+     */
+    take(key) {
       if (state.mode === 'none' || state.count === 0) return null;
+      if (state.match !== null && state.match !== key) return null;
       const taken = snapshot();
-      if (state.count !== null && --state.count === 0) state = { mode: 'none', delay_ms: 0, count: null };
+      if (state.count !== null && --state.count === 0)
+        state = { mode: 'none', delay_ms: 0, count: null, match: null };
       return taken;
     },
   };

@@ -106,7 +106,7 @@ async function handleRequest(req, res, ctx) {
  */
 async function handleSend(req, res, provider, { store, faults, apiKey, timers, log }) {
   store.stats.attempts++;
-  const fault = faults.take();
+  const fault = faults.take(idempotencyKey(req, provider));
   if (fault?.mode === 'down') return req.socket.destroy();
   if (fault?.mode === 'error' || fault?.mode === 'ratelimit')
     return sendReply(res, provider.failure(fault.mode));

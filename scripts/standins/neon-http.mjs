@@ -41,12 +41,17 @@ export async function startNeonHttp({
     return stats.get(name);
   };
 
-  async function handleSql(req, res) {
-    const connection = req.headers['neon-connection-string'];
-    let database;
+  function databaseOf(req) {
     try {
-      database = decodeURIComponent(new URL(String(connection)).pathname.slice(1));
+      return decodeURIComponent(new URL(String(req.headers['neon-connection-string'])).pathname.slice(1));
     } catch {
+      return undefined;
+    }
+  }
+
+  async function handleSql(req, res) {
+    const database = databaseOf(req);
+    if (database === undefined) {
       return sendJson(res, 400, { message: 'missing or invalid Neon-Connection-String header' });
     }
     const raw = await readBody(req, MAX_BODY_BYTES);
@@ -110,7 +115,7 @@ export async function startNeonHttp({
    * @returns {Promise<boolean>} whether the fault already answered (or dropped) the request
    */
   async function applyFault(req, res) {
-    const fault = faults.take();
+    const fault = faults.take(databaseOf(req));
     switch (fault?.mode) {
       case 'down':
         req.socket.destroy();

@@ -1,0 +1,84 @@
+// The daily clean-up through the Worker's scheduled handler: expired secrets and old records go,
+// live ones stay, and a second overlapping run is harmless.
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
+import { eq, inArray } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { DAILY_CLEANUP } from '../../src/cron/schedules';
+import { emailTokens, refreshTokens, sessions, stripeEvents } from '../../src/db/schema';
+import worker from '../../src/index';
+import { createUser, db } from '../support/accounts';
+import { envWithClock, fakeClock } from '../support/clock';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+async function runCleanup(now: Date) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(
+    createScheduledController({ cron: DAILY_CLEANUP, scheduledTime: now }),
+    envWithClock(fakeClock(now)),
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+}
+
+describe('daily clean-up', () => {
+  it('deletes expired tokens, long-ended sessions and old webhook ids, and keeps the rest', async () => {
+    const now = new Date('2030-01-15T03:30:00Z');
+    const ago = (days: number) => new Date(now.getTime() - days * DAY);
+    const user = await createUser();
+    const [expiredToken, liveToken] = await db()
+      .insert(emailTokens)
+      .values([
+        { userId: user.id, purpose: 'verify_email', tokenHash: crypto.randomUUID(), expiresAt: ago(1) },
+        { userId: user.id, purpose: 'reset_password', tokenHash: crypto.randomUUID(), expiresAt: ago(-1) },
+      ])
+      .returning();
+    const [oldSession, recentSession] = await db()
+      .insert(sessions)
+      .values([
+        { userId: user.id, expiresAt: ago(40), createdAt: ago(70) },
+        { userId: user.id, expiresAt: ago(-10), createdAt: ago(1) },
+      ])
+      .returning();
+    const [deadRefresh] = await db()
+      .insert(refreshTokens)
+      .values([
+        { sessionId: recentSession!.id, tokenHash: crypto.randomUUID(), expiresAt: ago(2) },
+        { sessionId: recentSession!.id, tokenHash: crypto.randomUUID(), expiresAt: ago(-2) },
+      ])
+      .returning();
+    const eventIds = [`evt_old_${crypto.randomUUID()}`, `evt_new_${crypto.randomUUID()}`];
+    await db()
+      .insert(stripeEvents)
+      .values([
+        { id: eventIds[0]!, type: 'invoice.paid', stripeCreatedAt: ago(45), receivedAt: ago(45) },
+        { id: eventIds[1]!, type: 'invoice.paid', stripeCreatedAt: ago(2), receivedAt: ago(2) },
+      ]);
+
+    await Promise.all([runCleanup(now), runCleanup(now)]);
+
+    const tokens = await db()
+      .select({ id: emailTokens.id })
+      .from(emailTokens)
+      .where(eq(emailTokens.userId, user.id));
+    expect(tokens.map((t) => t.id)).toEqual([liveToken!.id]);
+    expect(expiredToken).toBeDefined();
+    const remainingSessions = await db()
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(eq(sessions.userId, user.id));
+    expect(remainingSessions.map((s) => s.id)).toEqual([recentSession!.id]);
+    expect(oldSession).toBeDefined();
+    const refresh = await db()
+      .select({ id: refreshTokens.id })
+      .from(refreshTokens)
+      .where(eq(refreshTokens.sessionId, recentSession!.id));
+    expect(refresh).toHaveLength(1);
+    expect(refresh[0]!.id).not.toBe(deadRefresh!.id);
+    const events = await db()
+      .select({ id: stripeEvents.id })
+      .from(stripeEvents)
+      .where(inArray(stripeEvents.id, eventIds));
+    expect(events.map((e) => e.id)).toEqual([eventIds[1]]);
+  });
+});
