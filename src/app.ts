@@ -13,6 +13,7 @@ import { provideServices } from './middleware/services';
 import { authRoutes } from './routes/auth';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { pageRoutes } from './routes/pages';
 import { validationHook } from './routes/validation';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -37,6 +38,7 @@ export function createApp() {
   app.route('/', healthRoutes);
   app.route('/', docsRoutes);
   app.route('/', authRoutes);
+  app.route('/', pageRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,11 +1,13 @@
 // Flows that go through the user's mailbox: email verification and password reset.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
+import { AppError } from '../../errors';
 import { authOf, requireAuth } from '../../middleware/auth';
 import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
 import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
+import { escapeHtml, htmlPage, wantsHtml } from '../pages';
 import { problemResponses } from '../problem-schema';
 import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
 
@@ -17,8 +19,12 @@ const verify = createRoute({
   tags: ['Email verification'],
   summary: 'Verify the email address with the emailed token',
   request: { query: TokenQuerySchema },
+  description: 'Browsers (Accept: text/html) get a small result page instead of JSON.',
   responses: {
-    200: jsonResponse(MessageSchema, 'Email verified'),
+    200: {
+      description: 'Email verified',
+      content: { 'application/json': { schema: MessageSchema }, 'text/html': { schema: { type: 'string' } } },
+    },
     ...problemResponses('INVALID_EMAIL_TOKEN', 'VALIDATION_FAILED'),
   },
 });
@@ -82,7 +88,19 @@ const newPassword = createRoute({
 
 export const emailFlowRoutes = new OpenAPIHono<AppEnv>()
   .openapi(verify, async (c) => {
-    await verifyEmail(c.var.services, c.req.valid('query').token);
+    try {
+      await verifyEmail(c.var.services, c.req.valid('query').token);
+    } catch (error) {
+      if (!(error instanceof AppError) || !wantsHtml(c)) throw error;
+      return htmlPage(
+        c,
+        400,
+        'This link does not work',
+        `<p>${escapeHtml(error.detail)}. Sign in and ask for a new one.</p>`,
+      );
+    }
+    if (wantsHtml(c))
+      return htmlPage(c, 200, 'Email verified', '<p>Thanks! Your email address is verified.</p>');
     return c.json({ message: 'Email is verified' }, 200);
   })
   .openapi(resend, async (c) => {

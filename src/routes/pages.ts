@@ -1,0 +1,50 @@
+// The few HTML pages a browser lands on from an email when no front end is configured: the result of
+// a verification link, and a form to choose a new password. Scripts come from static assets (CSP 'self').
+
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../app-env';
+
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+
+const CSP =
+  "default-src 'self'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'";
+
+export function htmlPage(c: Context<AppEnv>, status: ContentfulStatusCode, title: string, body: string) {
+  const appName = escapeHtml(c.var.services.config.APP_NAME);
+  c.header('Content-Security-Policy', CSP);
+  return c.html(
+    `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · ${appName}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;color:#1d2330}
+label{display:block;margin:.75rem 0 .25rem}input{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
+button{margin-top:1rem;padding:.6rem 1rem;font-size:1rem}#result{margin-top:1rem}</style></head>
+<body><h1>${escapeHtml(title)}</h1>${body}<p><small>${appName}</small></p></body></html>`,
+    status,
+  );
+}
+
+/** Browsers following an emailed link ask for HTML; API clients get JSON. */
+export function wantsHtml(c: Context<AppEnv>): boolean {
+  const accept = c.req.header('accept') ?? '';
+  return accept.includes('text/html');
+}
+
+export const pageRoutes = new Hono<AppEnv>().get('/reset-password', (c) =>
+  htmlPage(
+    c,
+    200,
+    'Choose a new password',
+    `<form id="reset">
+<label for="password">New password (8 to 128 characters)</label>
+<input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password" required>
+<label for="confirm">Repeat it</label>
+<input id="confirm" name="confirm" type="password" minlength="8" maxlength="128" autocomplete="new-password" required>
+<button type="submit">Set password</button>
+</form>
+<p id="result" role="status"></p>
+<script src="/pages/reset-password.js"></script>`,
+  ),
+);
