@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const ERROR_CODES = {
   MALFORMED_REQUEST: { status: 400, title: 'Malformed request' },
   INVALID_EMAIL_TOKEN: { status: 400, title: 'Invalid or expired link' },
+  INVALID_LOGIN_CODE: { status: 400, title: 'Invalid or expired code' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   INVALID_CREDENTIALS: { status: 401, title: 'Invalid credentials' },
   INVALID_TOKEN: { status: 401, title: 'Invalid token' },

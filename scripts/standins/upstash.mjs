@@ -409,6 +409,13 @@ function asCommandError(err) {
  * It has no generic `call`, so commands dispatch by method name, restricted to real Redis command names.
  * @returns {Backend}
  */
+const SET_OPTIONS = /^(nx|xx|get|ex|px|exat|pxat|keepttl)$/i;
+
+/** Redis reads SET's options in any case (the client sends `nx`, `ex`); the mock only knows upper case. */
+function upperSetOption(arg) {
+  return typeof arg === 'string' && SET_OPTIONS.test(arg) ? arg.toUpperCase() : arg;
+}
+
 function createEmbedded() {
   const mock = new RedisMock({ host: `upstash-standin-${randomUUID()}`, lazyConnect: false });
   const known = new Set(Redis.prototype.getBuiltinCommands());
@@ -421,6 +428,7 @@ function createEmbedded() {
     let method = name.toLowerCase();
     if (method === 'eval_ro') method = 'eval';
     if (method === 'eval') rest = [MOCK_LUA_PRELUDE + (rest[0] ?? ''), ...rest.slice(1)];
+    if (method === 'set') rest = [rest[0], rest[1], ...rest.slice(2).map(upperSetOption)];
     const fn = /** @type {any} */ (mock)[method];
     if (!known.has(method) || typeof fn !== 'function') return Promise.reject(unknownCommand(name, rest));
     try {

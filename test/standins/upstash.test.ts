@@ -19,6 +19,16 @@ describe('Upstash stand-in through @upstash/redis', () => {
     expect(await redis.incr(key('counter'))).toBe(1);
   });
 
+  it('honours SET options in the case the client sends them (nx, ex)', async () => {
+    const k = key('once');
+    expect(await redis.set(k, 'first', { nx: true, ex: 60 })).toBe('OK');
+    expect(await redis.set(k, 'second', { nx: true, ex: 60 })).toBeNull();
+    expect(await redis.get(k)).toBe('first');
+    const ttl = await redis.ttl(k);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+  });
+
   it('supports hashes, expiry and missing keys', async () => {
     const h = key('hash');
     expect(await redis.hset(h, { name: 'Ann', visits: 3 })).toBe(2);

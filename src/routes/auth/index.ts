@@ -3,6 +3,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { accountRoutes } from './account';
 import { emailFlowRoutes } from './email-flows';
+import { loginCodeRoutes } from './login-code';
 import { sessionRoutes } from './sessions';
 import { signInRoutes } from './sign-in';
 
@@ -10,4 +11,5 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .route('/', signInRoutes)
   .route('/', sessionRoutes)
   .route('/', accountRoutes)
-  .route('/', emailFlowRoutes);
+  .route('/', emailFlowRoutes)
+  .route('/', loginCodeRoutes);

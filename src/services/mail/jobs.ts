@@ -16,6 +16,7 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
   }),
   z.object({ template: z.literal('account_exists'), data: z.object({ username }) }),
   z.object({ template: z.literal('account_deactivated'), data: z.object({ username }) }),
+  z.object({ template: z.literal('login_code'), data: z.object({ username, expiresInSeconds }) }),
 ]);
 
 export const QueuedEmailSchema = z.intersection(

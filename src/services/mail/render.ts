@@ -2,6 +2,7 @@
 import { accountDeactivated } from '../../../emails/account-deactivated';
 import { accountExists } from '../../../emails/account-exists';
 import type { EmailContext, RenderedEmail } from '../../../emails/layout';
+import { loginCode } from '../../../emails/login-code';
 import { passwordChanged } from '../../../emails/password-changed';
 import { resetPassword } from '../../../emails/reset-password';
 import { verifyEmail } from '../../../emails/verify-email';
@@ -44,5 +45,7 @@ export function renderEmail(
       return accountExists(ctx, job.data);
     case 'account_deactivated':
       return accountDeactivated(ctx, job.data);
+    case 'login_code':
+      return loginCode(ctx, { ...job.data, code: needSecret() });
   }
 }

@@ -1,0 +1,152 @@
+// Passwordless sign-in with a 6-digit code sent by email. Codes are drawn from a CSPRNG, stored as a
+// keyed hash bound to the email, live 15 minutes, work once, and die after 5 wrong tries. The try
+// counter, single use and the active-account check are one atomic statement, so parallel guesses
+// cannot exceed the limit.
+import { Ratelimit } from '@upstash/ratelimit';
+import { sql } from 'drizzle-orm';
+import { loginCodes, users } from '../../db/schema';
+import { AppError } from '../../errors';
+import { keyedHash } from '../../lib/crypto';
+import { withDeadline } from '../../lib/deadline';
+import type { Services } from '../../services';
+import type { ClientInfo } from './sessions';
+import { type SessionGrant, signIn } from './sign-in';
+import { findUserByEmail, normalizeEmail, type UserRow } from './users';
+
+export const LOGIN_CODE_TTL_SECONDS = 15 * 60;
+export const LOGIN_CODE_MAX_ATTEMPTS = 5;
+/** One code per email per minute at most, and no more than this many per hour. */
+export const LOGIN_CODE_COOLDOWN_SECONDS = 60;
+export const LOGIN_CODES_PER_HOUR = 5;
+const REDIS_TIMEOUT_MS = 1500;
+
+/** Six uniformly random digits (rejection sampling avoids modulo bias). */
+export function generateLoginCode(): string {
+  const limit = 4_294_000_000; // the largest multiple of 10^6 below 2^32
+  for (;;) {
+    const [value] = crypto.getRandomValues(new Uint32Array(1));
+    if (value! < limit) return String(value! % 1_000_000).padStart(6, '0');
+  }
+}
+
+const hashCode = (s: Services, email: string, code: string) =>
+  keyedHash(s.config.VALIDATION_SECRET_KEY, `login-code:${email}`, code);
+
+/** Whether another code may be sent to `email` now: a cooldown and an hourly cap, both in Redis. */
+async function maySendCode(s: Services, email: string): Promise<boolean> {
+  const hourly = new Ratelimit({
+    redis: s.redis,
+    limiter: Ratelimit.fixedWindow(LOGIN_CODES_PER_HOUR, '3600 s'),
+    prefix: 'edgeauth:login-code:hourly',
+    timeout: 0,
+    ephemeralCache: false,
+  });
+  try {
+    return await withDeadline(
+      (async () => {
+        const cooldown = await s.redis.set(`edgeauth:login-code:cooldown:${email}`, '1', {
+          nx: true,
+          ex: LOGIN_CODE_COOLDOWN_SECONDS,
+        });
+        if (cooldown !== 'OK') return false;
+        return (await hourly.limit(email)).success;
+      })(),
+      REDIS_TIMEOUT_MS,
+    );
+  } catch {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Sign-in codes are unavailable; try again shortly');
+  }
+}
+
+/** Sends a code if the account exists and is active and the email is not cooling down. */
+export async function requestLoginCode(s: Services, rawEmail: string): Promise<void> {
+  const email = normalizeEmail(rawEmail);
+  const user = await findUserByEmail(s.db, email);
+  if (!user?.isActive) return;
+  if (!(await maySendCode(s, email))) return;
+  const code = generateLoginCode();
+  const now = s.clock.now();
+  await s.db.batch([
+    // A new code replaces any older one.
+    s.db.execute(
+      sql`update ${loginCodes} set consumed_at = ${now} where email = ${email} and consumed_at is null`,
+    ),
+    s.db.insert(loginCodes).values({
+      email,
+      userId: user.id,
+      codeHash: await hashCode(s, email, code),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + LOGIN_CODE_TTL_SECONDS * 1000),
+    }),
+  ]);
+  await s.sendEmail(
+    user.email,
+    { template: 'login_code', data: { username: user.username, expiresInSeconds: LOGIN_CODE_TTL_SECONDS } },
+    code,
+  );
+}
+
+interface AttemptRow extends Record<string, unknown> {
+  matched: boolean;
+  is_active: boolean;
+}
+
+const invalidCode = () => new AppError('INVALID_LOGIN_CODE', 'Invalid code or email.');
+
+/**
+ * Checks the code against the newest live code for the email in one statement: a wrong code costs a
+ * try; the right one is consumed only for an active account (a deactivated one is refused with 403
+ * and nothing is consumed). Signing in also marks the email verified: the code proved control of it.
+ */
+export async function loginWithCode(
+  s: Services,
+  { email: rawEmail, code }: { email: string; code: string },
+  client: ClientInfo,
+): Promise<SessionGrant> {
+  const email = normalizeEmail(rawEmail);
+  const now = s.clock.now();
+  const codeHash = await hashCode(s, email, code);
+  const { rows } = await s.db.execute<AttemptRow & { user: UserRow }>(sql`
+    with target as (
+      select lc.id from ${loginCodes} lc
+      where lc.email = ${email} and lc.consumed_at is null
+      order by lc.created_at desc
+      limit 1
+    ),
+    attempt as (
+      update ${loginCodes} lc
+      set attempts = lc.attempts + case when lc.code_hash = ${codeHash} then 0 else 1 end,
+          consumed_at = case when lc.code_hash = ${codeHash} and u.is_active then ${now}::timestamptz else null end
+      from ${users} u
+      where lc.id = (select id from target) and u.id = lc.user_id
+        and lc.attempts < ${LOGIN_CODE_MAX_ATTEMPTS} and lc.consumed_at is null and lc.expires_at > ${now}
+      returning lc.user_id, lc.code_hash = ${codeHash} as matched, u.is_active
+    ),
+    verified as (
+      update ${users} set is_verified = true, updated_at = ${now}
+      where id in (select user_id from attempt where matched and is_active)
+      returning *
+    )
+    select attempt.matched, attempt.is_active, row_to_json(verified.*) as user
+    from attempt left join verified on verified.id = attempt.user_id`);
+  const row = rows[0];
+  if (!row?.matched) throw invalidCode();
+  if (!row.is_active) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
+  return signIn(s, rowToUser(row.user as unknown as Record<string, unknown>), client);
+}
+
+function rowToUser(json: Record<string, unknown>): UserRow {
+  return {
+    id: json.id as string,
+    email: json.email as string,
+    username: json.username as string,
+    passwordHash: (json.password_hash as string | null) ?? null,
+    isActive: json.is_active as boolean,
+    isVerified: json.is_verified as boolean,
+    isAdmin: json.is_admin as boolean,
+    stripeCustomerId: (json.stripe_customer_id as string | null) ?? null,
+    createdAt: new Date(json.created_at as string),
+    updatedAt: new Date(json.updated_at as string),
+    deactivatedAt: json.deactivated_at ? new Date(json.deactivated_at as string) : null,
+  };
+}
