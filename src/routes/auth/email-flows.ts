@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
+import { runAfterResponse } from '../../lib/background';
 import { authOf, requireAuth } from '../../middleware/auth';
 import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
@@ -56,7 +57,9 @@ const forget = createRoute({
   path: '/forget-password',
   tags: ['Password reset'],
   summary: 'Email a password reset link',
-  description: 'Always answers 202 with the same body, whether or not an account exists.',
+  description:
+    'Always answers 202 with the same body, whether or not an account exists; the lookup and the email ' +
+    'happen after the response, so its timing does not tell either.',
   middleware: [rateLimit('forget-password', emailInBody)] as const,
   request: { body: jsonBody(EmailOnlySchema) },
   responses: {
@@ -109,8 +112,11 @@ export const emailFlowRoutes = new OpenAPIHono<AppEnv>()
     await sendVerificationEmail(c.var.services, user);
     return c.json({ message: 'A new verification email has been sent' }, 202);
   })
-  .openapi(forget, async (c) => {
-    await requestPasswordReset(c.var.services, c.req.valid('json').email);
+  .openapi(forget, (c) => {
+    const { email } = c.req.valid('json');
+    runAfterResponse(c.var.services.ctx, 'password reset email', () =>
+      requestPasswordReset(c.var.services, email),
+    );
     return c.json({ message: RESET_REQUESTED }, 202);
   })
   .openapi(newPassword, async (c) => {

@@ -1,6 +1,7 @@
 // Passwordless sign-in: POST /request/login-code emails a 6-digit code; POST /login/code signs in with it.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
+import { runAfterResponse } from '../../lib/background';
 import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { loginWithCode, requestLoginCode } from '../../services/auth/login-codes';
 import { jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
@@ -54,8 +55,9 @@ const login = createRoute({
 });
 
 export const loginCodeRoutes = new OpenAPIHono<AppEnv>()
-  .openapi(request, async (c) => {
-    await requestLoginCode(c.var.services, c.req.valid('json').email);
+  .openapi(request, (c) => {
+    const { email } = c.req.valid('json');
+    runAfterResponse(c.var.services.ctx, 'login code email', () => requestLoginCode(c.var.services, email));
     return c.json({ message: CODE_REQUESTED }, 202);
   })
   .openapi(login, async (c) => {

@@ -69,7 +69,7 @@ export async function loginWithPassword(
     alsoRun.push(
       s.db
         .update(users)
-        .set({ passwordHash: stronger })
+        .set({ passwordHash: stronger, updatedAt: s.clock.now() })
         .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash))),
     );
   }
