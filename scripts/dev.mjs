@@ -49,6 +49,7 @@ const standins = await startStandins({
     neon: port('NEON_PORT', DEFAULT_PORTS.neon),
     upstash: port('UPSTASH_PORT', DEFAULT_PORTS.upstash),
     mail: port('MAIL_PORT', DEFAULT_PORTS.mail),
+    oauth: port('OAUTH_PORT', DEFAULT_PORTS.oauth),
   },
   postgresUrl: process.env.LOCAL_POSTGRES_URL,
   redisUrl: process.env.LOCAL_REDIS_URL,
@@ -64,6 +65,12 @@ const vars = {
   UPSTASH_REDIS_REST_TOKEN: standins.upstash.token,
   MAIL_API_URL: standins.mail.url,
   APP_URL: `http://127.0.0.1:${apiPort}`,
+  // Offline Google and GitHub: their consent pages are served by the local OAuth stand-in.
+  ...standins.oauth.urls,
+  GOOGLE_CLIENT_ID: process.env.GOOGLE_CLIENT_ID ?? 'local-google-client',
+  GOOGLE_CLIENT_SECRET: process.env.GOOGLE_CLIENT_SECRET ?? 'local-google-secret',
+  GITHUB_CLIENT_ID: process.env.GITHUB_CLIENT_ID ?? 'local-github-client',
+  GITHUB_CLIENT_SECRET: process.env.GITHUB_CLIENT_SECRET ?? 'local-github-secret',
 };
 const wrangler = spawn(
   path.join(root, 'node_modules/.bin/wrangler'),
@@ -110,6 +117,7 @@ if (await waitForHealth(`${api}/health`, wrangler)) {
       `  Docs      ${api}/docs`,
       `  OpenAPI   ${api}/openapi.json`,
       `  Mailbox   ${standins.mail.url}`,
+      `  Sign-in   ${api}/google/login  ${api}/github/login  (local consent pages)`,
       `  Database  ${standins.neon.backend === 'pglite' ? 'embedded PGlite (.standins/pglite)' : process.env.LOCAL_POSTGRES_URL}`,
       `  Redis     ${standins.upstash.backend === 'embedded' ? 'embedded engine' : process.env.LOCAL_REDIS_URL}`,
       'Press Ctrl-C to stop.',

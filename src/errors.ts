@@ -5,6 +5,11 @@ export const ERROR_CODES = {
   MALFORMED_REQUEST: { status: 400, title: 'Malformed request' },
   INVALID_EMAIL_TOKEN: { status: 400, title: 'Invalid or expired link' },
   INVALID_LOGIN_CODE: { status: 400, title: 'Invalid or expired code' },
+  INVALID_REDIRECT: { status: 400, title: 'Redirect target not allowed' },
+  OAUTH_CALLBACK_INVALID: { status: 400, title: 'Invalid OAuth callback' },
+  OAUTH_DENIED: { status: 400, title: 'Sign-in was cancelled at the provider' },
+  OAUTH_EXCHANGE_FAILED: { status: 400, title: 'The provider rejected the sign-in' },
+  OAUTH_EMAIL_NOT_VERIFIED: { status: 400, title: 'No verified email at the provider' },
   UNAUTHORIZED: { status: 401, title: 'Unauthorized' },
   INVALID_CREDENTIALS: { status: 401, title: 'Invalid credentials' },
   INVALID_TOKEN: { status: 401, title: 'Invalid token' },
@@ -20,12 +25,15 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   CONFLICT: { status: 409, title: 'Conflict' },
   USERNAME_TAKEN: { status: 409, title: 'Username taken' },
+  OAUTH_ACCOUNT_EXISTS: { status: 409, title: 'Account exists; link refused' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   VALIDATION_FAILED: { status: 422, title: 'Validation failed' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+  PROVIDER_ERROR: { status: 502, title: 'Upstream provider error' },
   DEPENDENCY_UNAVAILABLE: { status: 503, title: 'Dependency unavailable' },
+  FEATURE_NOT_CONFIGURED: { status: 503, title: 'Feature not configured' },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,10 +1,12 @@
-// Starts every local stand-in the Worker needs (Neon HTTP, Upstash REST, mail sink) and stops them together.
+// Starts every local stand-in the Worker needs (Neon HTTP, Upstash REST, mail sink, Google and GitHub
+// sign-in) and stops them together.
 // Used by `npm run dev` and by the test suite's global setup, so both run against the same servers.
 import { startMailSink } from './mail-sink.mjs';
 import { startNeonHttp } from './neon-http.mjs';
+import { startOAuthProviders } from './oauth-providers.mjs';
 import { startUpstash } from './upstash.mjs';
 
-export const DEFAULT_PORTS = { neon: 4444, upstash: 8079, mail: 8025 };
+export const DEFAULT_PORTS = { neon: 4444, upstash: 8079, mail: 8025, oauth: 8090 };
 
 /**
  * @param {{ ports?: Partial<typeof DEFAULT_PORTS>, postgresUrl?: string, redisUrl?: string,
@@ -26,10 +28,13 @@ export async function startStandins({
     started.push(upstash);
     const mail = await startMailSink({ port: ports.mail ?? 0, log });
     started.push(mail);
+    const oauth = await startOAuthProviders({ port: ports.oauth ?? 0, log });
+    started.push(oauth);
     return {
       neon,
       upstash,
       mail,
+      oauth,
       async close() {
         await Promise.allSettled(started.map((server) => server.close()));
       },

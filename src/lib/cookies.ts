@@ -1,5 +1,5 @@
-// The refresh-token cookie: httpOnly, Secure and SameSite per config, and scoped to the one path that
-// reads it (/refresh-token), so no other request ever carries the token.
+// The two cookies we set, both httpOnly and scoped to the one path that reads them: the refresh token
+// (/refresh-token) and the OAuth flow state (/auth/social/callback), so no other request carries them.
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../env';
@@ -33,4 +33,33 @@ export function clearRefreshCookie(c: Context, config: CookieConfig): void {
 
 export function readRefreshCookie(c: Context): string | undefined {
   return getCookie(c, REFRESH_COOKIE);
+}
+
+export const OAUTH_COOKIE = 'edgeauth_oauth';
+
+function oauthOptions(config: Pick<Config, 'APP_URL' | 'COOKIE_SECURE'>) {
+  return {
+    path: `${new URL(config.APP_URL).pathname.replace(/\/$/, '')}/auth/social/callback`,
+    httpOnly: true,
+    secure: config.COOKIE_SECURE,
+    // Lax whatever the configuration: the provider sends the browser back with a top-level GET.
+    sameSite: 'Lax',
+  } as const;
+}
+
+export function setOAuthCookie(
+  c: Context,
+  config: Pick<Config, 'APP_URL' | 'COOKIE_SECURE'>,
+  value: string,
+  maxAge: number,
+) {
+  setCookie(c, OAUTH_COOKIE, value, { ...oauthOptions(config), maxAge });
+}
+
+export function clearOAuthCookie(c: Context, config: Pick<Config, 'APP_URL' | 'COOKIE_SECURE'>): void {
+  deleteCookie(c, OAUTH_COOKIE, oauthOptions(config));
+}
+
+export function readOAuthCookie(c: Context): string | undefined {
+  return getCookie(c, OAUTH_COOKIE);
 }

@@ -5,6 +5,7 @@ export interface TestBindings extends Env {
   TEST_NEON_URL: string;
   TEST_UPSTASH_URL: string;
   TEST_MAIL_URL: string;
+  TEST_OAUTH_URL: string;
 }
 
 export const bindings = env as TestBindings;

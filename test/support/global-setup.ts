@@ -10,12 +10,14 @@ declare module 'vitest' {
     upstashUrl: string;
     upstashToken: string;
     mailUrl: string;
+    oauthUrls: Record<string, string>;
+    oauthUrl: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const standins = await startStandins({
-    ports: { neon: 0, upstash: 0, mail: 0 },
+    ports: { neon: 0, upstash: 0, mail: 0, oauth: 0 },
     postgresUrl: process.env.TEST_POSTGRES_URL || undefined,
     redisUrl: process.env.TEST_REDIS_URL || undefined,
   });
@@ -28,5 +30,7 @@ export default async function setup(project: TestProject) {
   project.provide('upstashUrl', standins.upstash.url);
   project.provide('upstashToken', standins.upstash.token);
   project.provide('mailUrl', standins.mail.url);
+  project.provide('oauthUrls', standins.oauth.urls);
+  project.provide('oauthUrl', standins.oauth.url);
   return () => standins.close();
 }

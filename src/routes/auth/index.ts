@@ -4,6 +4,7 @@ import type { AppEnv } from '../../app-env';
 import { accountRoutes } from './account';
 import { emailFlowRoutes } from './email-flows';
 import { loginCodeRoutes } from './login-code';
+import { oauthRoutes } from './oauth';
 import { sessionRoutes } from './sessions';
 import { signInRoutes } from './sign-in';
 
@@ -12,4 +13,5 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .route('/', sessionRoutes)
   .route('/', accountRoutes)
   .route('/', emailFlowRoutes)
-  .route('/', loginCodeRoutes);
+  .route('/', loginCodeRoutes)
+  .route('/', oauthRoutes);

@@ -1,0 +1,94 @@
+// Google and GitHub sign-in: GET /{provider}/login redirects to the provider; the provider sends the
+// browser back to /auth/social/callback/{provider}, which signs in and redirects to the front end
+// (or answers like /login when no FRONTEND_URL is configured).
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AppEnv } from '../../app-env';
+import { clearOAuthCookie, readOAuthCookie, setOAuthCookie } from '../../lib/cookies';
+import type { ProviderName } from '../../services/oauth/providers';
+import { completeOAuth, OAUTH_COOKIE_TTL_SECONDS, startOAuth } from '../../services/oauth/sign-in';
+import { jsonResponse } from '../openapi-helpers';
+import { problemResponses } from '../problem-schema';
+import { SessionGrantSchema } from './schemas';
+import { clientInfo, sessionGrantBody } from './session-response';
+
+const PROVIDERS: { name: ProviderName; label: string }[] = [
+  { name: 'google', label: 'Google' },
+  { name: 'github', label: 'GitHub' },
+];
+
+const loginRoute = (name: ProviderName, label: string) =>
+  createRoute({
+    method: 'get',
+    path: `/${name}/login`,
+    tags: ['Social sign-in'],
+    summary: `Start signing in with ${label}`,
+    description:
+      `Redirects to ${label}. The flow state${name === 'google' ? ', PKCE verifier and nonce' : ''} ` +
+      'travel in a sealed, httpOnly cookie that lives 10 minutes. `redirect_to` must point to the front end.',
+    request: { query: z.object({ redirect_to: z.string().max(2048).optional() }) },
+    responses: {
+      302: { description: `Redirect to ${label}` },
+      ...problemResponses('INVALID_REDIRECT', 'VALIDATION_FAILED', 'FEATURE_NOT_CONFIGURED'),
+    },
+  });
+
+const callbackRoute = (name: ProviderName, label: string) =>
+  createRoute({
+    method: 'get',
+    path: `/auth/social/callback/${name}`,
+    tags: ['Social sign-in'],
+    summary: `${label} sends the browser back here`,
+    description:
+      'Checks the state (once), exchanges the code, and signs in, creating the account if needed. ' +
+      'An existing account with the same email is linked only if both sides verified the email. ' +
+      'With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call ' +
+      '/refresh-token for an access token); otherwise the body is the same as /login.',
+    request: {
+      query: z.object({
+        code: z.string().max(2048).optional(),
+        state: z.string().max(512).optional(),
+        error: z.string().max(256).optional(),
+        error_description: z.string().max(2048).optional(),
+      }),
+    },
+    responses: {
+      200: jsonResponse(SessionGrantSchema, 'Signed in (no FRONTEND_URL configured)'),
+      302: { description: 'Signed in; redirect to the front end' },
+      ...problemResponses(
+        'OAUTH_CALLBACK_INVALID',
+        'OAUTH_DENIED',
+        'OAUTH_EXCHANGE_FAILED',
+        'OAUTH_EMAIL_NOT_VERIFIED',
+        'ACCOUNT_DISABLED',
+        'OAUTH_ACCOUNT_EXISTS',
+        'VALIDATION_FAILED',
+        'PROVIDER_ERROR',
+        'DEPENDENCY_UNAVAILABLE',
+        'FEATURE_NOT_CONFIGURED',
+      ),
+    },
+  });
+
+async function callback(c: Context<AppEnv>, name: ProviderName, query: Record<string, string | undefined>) {
+  const { config } = c.var.services;
+  const cookie = readOAuthCookie(c);
+  // The flow cookie is single use whatever the outcome.
+  clearOAuthCookie(c, config);
+  const { grant, redirectTo } = await completeOAuth(c.var.services, name, query, cookie, clientInfo(c));
+  const body = sessionGrantBody(c, grant);
+  const target = redirectTo ?? config.FRONTEND_URL;
+  return target ? c.redirect(target, 302) : c.json(body, 200);
+}
+
+export const oauthRoutes = PROVIDERS.reduce(
+  (app, { name, label }) =>
+    app
+      .openapi(loginRoute(name, label), async (c) => {
+        const { url, cookie } = await startOAuth(c.var.services, name, c.req.valid('query').redirect_to);
+        setOAuthCookie(c, c.var.services.config, cookie, OAUTH_COOKIE_TTL_SECONDS);
+        return c.redirect(url, 302);
+      })
+      .openapi(callbackRoute(name, label), (c) => callback(c, name, c.req.valid('query'))),
+  new OpenAPIHono<AppEnv>(),
+);

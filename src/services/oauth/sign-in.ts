@@ -1,0 +1,230 @@
+// Social sign-in: start (state, PKCE verifier and nonce sealed into one short-lived cookie), then the
+// callback (state checked once, code exchanged, profile mapped to an account). Accounts are keyed by the
+// provider's user id; linking to an existing account by email needs both sides to have verified it.
+import { generateCodeVerifier, generateState } from 'arctic';
+import { and, eq, sql } from 'drizzle-orm';
+import { oauthAccounts, users } from '../../db/schema';
+import type { Config } from '../../env';
+import { AppError } from '../../errors';
+import { constantTimeEqual, randomToken, seal, unseal } from '../../lib/crypto';
+import { withDeadline } from '../../lib/deadline';
+import type { Services } from '../../services';
+import type { ClientInfo } from '../auth/sessions';
+import { type SessionGrant, signIn } from '../auth/sign-in';
+import { findUserByEmail, type UserRow } from '../auth/users';
+import { type OAuthProvider, oauthProvider, type ProviderName, type ProviderProfile } from './providers';
+
+export const OAUTH_COOKIE_TTL_SECONDS = 600;
+const SEAL_PURPOSE = 'oauth-flow';
+
+interface FlowState {
+  provider: ProviderName;
+  state: string;
+  codeVerifier: string;
+  nonce: string;
+  redirectTo: string | null;
+  expiresAt: number;
+}
+
+/**
+ * `redirect_to` may only lead to the front end or a listed origin; a bare path is taken relative to
+ * FRONTEND_URL. Anything else (other hosts, `//evil`, `javascript:`) is refused.
+ */
+export function allowedRedirect(
+  config: Pick<Config, 'FRONTEND_URL' | 'CORS_ORIGINS'>,
+  target?: string,
+): string | null {
+  if (!target) return null;
+  const refuse = () => new AppError('INVALID_REDIRECT', 'redirect_to must point to the front end');
+  if (target.startsWith('/') && !target.startsWith('//') && !target.includes('\\')) {
+    if (!config.FRONTEND_URL) throw refuse();
+    return new URL(target, config.FRONTEND_URL).toString();
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw refuse();
+  }
+  const origins = new Set(config.CORS_ORIGINS);
+  if (config.FRONTEND_URL) origins.add(new URL(config.FRONTEND_URL).origin);
+  if (!['http:', 'https:'].includes(url.protocol) || !origins.has(url.origin)) throw refuse();
+  return url.toString();
+}
+
+export async function startOAuth(s: Services, name: ProviderName, redirectTo?: string) {
+  const provider = oauthProvider(s.config, name);
+  const flow: FlowState = {
+    provider: name,
+    state: generateState(),
+    codeVerifier: generateCodeVerifier(),
+    nonce: randomToken(16),
+    redirectTo: allowedRedirect(s.config, redirectTo),
+    expiresAt: s.clock.now().getTime() + OAUTH_COOKIE_TTL_SECONDS * 1000,
+  };
+  return {
+    url: provider.authorizationUrl(flow).toString(),
+    cookie: await seal(s.config.REFRESH_SECRET_KEY, SEAL_PURPOSE, JSON.stringify(flow)),
+  };
+}
+
+async function openFlow(s: Services, name: ProviderName, cookie: string | undefined): Promise<FlowState> {
+  const invalid = (detail: string) => new AppError('OAUTH_CALLBACK_INVALID', detail);
+  if (!cookie) throw invalid('The sign-in session is missing or expired; start again');
+  const opened = await unseal(s.config.REFRESH_SECRET_KEY, SEAL_PURPOSE, cookie);
+  const flow = opened ? (JSON.parse(opened) as FlowState) : null;
+  if (!flow || flow.provider !== name || flow.expiresAt < s.clock.now().getTime()) {
+    throw invalid('The sign-in session is missing or expired; start again');
+  }
+  return flow;
+}
+
+/** A state is good for one callback: a replayed callback is refused even with the cookie. */
+async function consumeState(s: Services, state: string): Promise<void> {
+  let first: string | null;
+  try {
+    first = await withDeadline(
+      s.redis.set(`edgeauth:oauth-state:${state}`, '1', { nx: true, ex: OAUTH_COOKIE_TTL_SECONDS }),
+      1500,
+    );
+  } catch {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Sign-in is temporarily unavailable');
+  }
+  if (first !== 'OK') throw new AppError('OAUTH_CALLBACK_INVALID', 'This sign-in callback was already used');
+}
+
+export async function completeOAuth(
+  s: Services,
+  name: ProviderName,
+  callback: { code?: string | undefined; state?: string | undefined; error?: string | undefined },
+  cookie: string | undefined,
+  client: ClientInfo,
+): Promise<{ grant: SessionGrant; redirectTo: string | null }> {
+  const provider = oauthProvider(s.config, name);
+  if (callback.error) throw new AppError('OAUTH_DENIED', `${provider.label} sign-in was not completed`);
+  if (!callback.code || !callback.state)
+    throw new AppError('OAUTH_CALLBACK_INVALID', 'Invalid OAuth callback');
+  const flow = await openFlow(s, name, cookie);
+  const encoder = new TextEncoder();
+  if (!constantTimeEqual(encoder.encode(flow.state), encoder.encode(callback.state))) {
+    throw new AppError('OAUTH_CALLBACK_INVALID', 'Invalid OAuth state');
+  }
+  await consumeState(s, flow.state);
+  const profile = await provider.signIn(callback.code, flow);
+  const user = await resolveAccount(s, provider, profile);
+  return { grant: await signIn(s, user, client), redirectTo: flow.redirectTo };
+}
+
+async function findLinkedUser(
+  s: Services,
+  provider: ProviderName,
+  providerUserId: string,
+): Promise<UserRow | null> {
+  const [row] = await s.db
+    .select({ user: users })
+    .from(oauthAccounts)
+    .innerJoin(users, eq(users.id, oauthAccounts.userId))
+    .where(and(eq(oauthAccounts.provider, provider), eq(oauthAccounts.providerUserId, providerUserId)))
+    .limit(1);
+  return row?.user ?? null;
+}
+
+function assertActive(user: UserRow): UserRow {
+  if (!user.isActive) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
+  return user;
+}
+
+/** Maps a provider profile to our account: known identity, new account, or a link when both sides verified. */
+export async function resolveAccount(
+  s: Services,
+  provider: OAuthProvider,
+  profile: ProviderProfile,
+): Promise<UserRow> {
+  const linked = await findLinkedUser(s, provider.name, profile.providerUserId);
+  if (linked) return assertActive(linked);
+  if (!profile.email || !profile.emailVerified) {
+    throw new AppError(
+      'OAUTH_EMAIL_NOT_VERIFIED',
+      `Your ${provider.label} account has no verified email address`,
+    );
+  }
+  const existing = await findUserByEmail(s.db, profile.email);
+  if (existing) return linkExisting(s, provider, profile, existing);
+  return createFromProfile(s, provider, profile);
+}
+
+async function linkExisting(s: Services, provider: OAuthProvider, profile: ProviderProfile, user: UserRow) {
+  assertActive(user);
+  if (!user.isVerified) {
+    throw new AppError(
+      'OAUTH_ACCOUNT_EXISTS',
+      `An account with this email exists but its email is not verified; sign in with your password and verify it before using ${provider.label}`,
+    );
+  }
+  const inserted = await s.db
+    .insert(oauthAccounts)
+    .values({
+      userId: user.id,
+      provider: provider.name,
+      providerUserId: profile.providerUserId,
+      email: profile.email,
+    })
+    .onConflictDoNothing()
+    .returning({ id: oauthAccounts.id });
+  if (inserted.length === 0) {
+    const raced = await findLinkedUser(s, provider.name, profile.providerUserId);
+    if (raced?.id === user.id) return user;
+    throw new AppError(
+      'OAUTH_ACCOUNT_EXISTS',
+      `This account is already linked to another ${provider.label} account`,
+    );
+  }
+  return user;
+}
+
+function usernameCandidates(hint: string): string[] {
+  const slug =
+    hint
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/\s+/g, '_')
+      .replace(/[^a-z0-9_.-]/g, '')
+      .replace(/^[^a-z0-9]+/, '')
+      .slice(0, 24) || 'user';
+  const base = slug.length >= 3 ? slug : `${slug}user`;
+  const suffix = () => String(crypto.getRandomValues(new Uint32Array(1))[0]! % 10_000).padStart(4, '0');
+  return [base, ...Array.from({ length: 5 }, () => `${base}${suffix()}`)];
+}
+
+/** New verified account plus its provider identity in one statement; retries on a taken username. */
+async function createFromProfile(
+  s: Services,
+  provider: OAuthProvider,
+  profile: ProviderProfile,
+): Promise<UserRow> {
+  const email = profile.email!;
+  for (const username of usernameCandidates(profile.usernameHint)) {
+    const { rows } = await s.db.execute<{ id: string }>(sql`
+      with created as (
+        insert into ${users} (email, username, password_hash, is_verified)
+        values (${email}, ${username}, null, true)
+        on conflict do nothing
+        returning id
+      ),
+      identity as (
+        insert into ${oauthAccounts} (user_id, provider, provider_user_id, email)
+        select id, ${provider.name}, ${profile.providerUserId}, ${email} from created
+        on conflict do nothing
+        returning id
+      )
+      select id from created`);
+    if (rows[0]) {
+      const created = await findLinkedUser(s, provider.name, profile.providerUserId);
+      if (created) return created;
+    }
+    // Not created: either the username is taken (try the next) or the email was just registered.
+    const concurrent = await findUserByEmail(s.db, email);
+    if (concurrent) return resolveAccount(s, provider, profile);
+  }
+  throw new AppError('CONFLICT', 'Could not choose a free username; try again');
+}
