@@ -7,7 +7,7 @@ import { AppError, type ErrorCode } from '../errors';
 import { verifyAccessToken } from '../services/auth/access-tokens';
 import { loadUserWithSession } from '../services/auth/users';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 function unauthorized(code: ErrorCode, detail: string, error?: string): AppError {
   const challenge = error ? `Bearer realm="api", error="${error}"` : 'Bearer realm="api"';
