@@ -1,10 +1,19 @@
 // The Hono environment: bindings plus the per-request variables middleware sets.
 import type { Services } from './services';
 import type { UserRow } from './services/auth/users';
+import type { PlanTier } from './services/billing/plans';
 
 export interface Authenticated {
   user: UserRow;
   sessionId: string;
+}
+
+/** What requireSubscription() found: the plan tier and features the user has access to now. */
+export interface Entitlement {
+  tier: PlanTier;
+  features: string[];
+  accessUntil: Date | null;
+  planCode: string;
 }
 
 export interface AppEnv {
@@ -14,5 +23,6 @@ export interface AppEnv {
     services: Services;
     userId?: string;
     auth?: Authenticated;
+    entitlement?: Entitlement;
   };
 }

@@ -11,12 +11,16 @@ import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { provideServices } from './middleware/services';
 import { authRoutes } from './routes/auth';
+import { billingRoutes } from './routes/billing';
+import { WEBHOOK_PATH } from './routes/billing/webhook';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { pageRoutes } from './routes/pages';
 import { validationHook } from './routes/validation';
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Stripe events can carry many invoice lines. */
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -26,19 +30,22 @@ export function createApp() {
   app.use(securityHeaders());
   app.use(provideServices());
   app.use(corsAllowList());
-  app.use(
+  const limitBody = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+        throw new AppError('PAYLOAD_TOO_LARGE', `Request bodies are limited to ${maxSize} bytes`);
       },
-    }),
-  );
+    });
+  const apiBodyLimit = limitBody(MAX_BODY_BYTES);
+  const webhookBodyLimit = limitBody(MAX_WEBHOOK_BODY_BYTES);
+  app.use((c, next) => (c.req.path === WEBHOOK_PATH ? webhookBodyLimit(c, next) : apiBodyLimit(c, next)));
 
   app.route('/', healthRoutes);
   app.route('/', docsRoutes);
   app.route('/', authRoutes);
   app.route('/', pageRoutes);
+  app.route('/', billingRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -65,6 +65,13 @@ const schema = z.object({
   GITHUB_TOKEN_URL: z.url().default('https://github.com/login/oauth/access_token'),
   GITHUB_USER_API: z.url().default('https://api.github.com/user'),
   GITHUB_EMAILS: z.url().default('https://api.github.com/user/emails'),
+  STRIPE_PUBLIC_KEY: optionalText,
+  STRIPE_SECRET_KEY: optionalText,
+  STRIPE_WEBHOOK_SECRET: optionalText,
+  STRIPE_API_BASE: optionalUrl,
+  BILLING_SUCCESS_URL: optionalUrl,
+  BILLING_CANCEL_URL: optionalUrl,
+  PAST_DUE_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   ADMIN_EMAILS: csv.transform((emails) => emails.map((email) => email.toLowerCase())),
 });
 

@@ -17,6 +17,15 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
   z.object({ template: z.literal('account_exists'), data: z.object({ username }) }),
   z.object({ template: z.literal('account_deactivated'), data: z.object({ username }) }),
   z.object({ template: z.literal('login_code'), data: z.object({ username, expiresInSeconds }) }),
+  z.object({
+    template: z.literal('subscription'),
+    data: z.object({
+      kind: z.enum(['started', 'renewed', 'plan_changed', 'cancel_scheduled', 'ended', 'payment_failed']),
+      username,
+      planName: z.string().min(1).max(200),
+      periodEnd: z.string().nullable(),
+    }),
+  }),
 ]);
 
 export const QueuedEmailSchema = z.intersection(

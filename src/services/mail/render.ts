@@ -5,6 +5,7 @@ import type { EmailContext, RenderedEmail } from '../../../emails/layout';
 import { loginCode } from '../../../emails/login-code';
 import { passwordChanged } from '../../../emails/password-changed';
 import { resetPassword } from '../../../emails/reset-password';
+import { subscriptionNotice } from '../../../emails/subscription';
 import { verifyEmail } from '../../../emails/verify-email';
 import type { Config } from '../../env';
 import type { QueuedEmail } from './jobs';
@@ -47,5 +48,7 @@ export function renderEmail(
       return accountDeactivated(ctx, job.data);
     case 'login_code':
       return loginCode(ctx, { ...job.data, code: needSecret() });
+    case 'subscription':
+      return subscriptionNotice(ctx, job.data);
   }
 }

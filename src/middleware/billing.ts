@@ -1,0 +1,48 @@
+// Guards for billing routes: admins only (plan management), and the subscription access rule.
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env';
+import { AppError } from '../errors';
+import { isAdmin } from '../services/auth/users';
+import { accessOf } from '../services/billing/access';
+import { type PlanTier, TIER_RANK } from '../services/billing/plans';
+import { currentSubscription } from '../services/billing/subscriptions';
+import { authOf } from './auth';
+
+/** After requireAuth(): verified accounts listed in ADMIN_EMAILS (or flagged is_admin). */
+export function requireAdmin() {
+  return createMiddleware<AppEnv>(async function requireAdminMiddleware(c, next) {
+    if (!isAdmin(authOf(c).user, c.var.services.config.ADMIN_EMAILS)) {
+      throw new AppError('ADMIN_REQUIRED', 'User does not have admin privileges');
+    }
+    await next();
+  });
+}
+
+/**
+ * After requireAuth(): lets the request through only with a subscription that grants access now and
+ * whose plan is at least `minTier`. Exported for app code; the entitlement is on `c.var.entitlement`.
+ */
+export function requireSubscription({ minTier = 'free' }: { minTier?: PlanTier } = {}) {
+  return createMiddleware<AppEnv>(async function requireSubscriptionMiddleware(c, next) {
+    const { services } = c.var;
+    const current = await currentSubscription(services, authOf(c).user.id);
+    const access = accessOf(
+      current?.subscription ?? null,
+      services.clock.now(),
+      services.config.PAST_DUE_GRACE_DAYS,
+    );
+    if (!current || !access.hasAccess) {
+      throw new AppError('SUBSCRIPTION_REQUIRED', 'An active subscription is required');
+    }
+    if (TIER_RANK[current.plan.tier] < TIER_RANK[minTier]) {
+      throw new AppError('SUBSCRIPTION_REQUIRED', `The ${minTier} tier or higher is required`);
+    }
+    c.set('entitlement', {
+      tier: current.plan.tier,
+      features: current.plan.features,
+      accessUntil: access.accessUntil,
+      planCode: current.plan.code,
+    });
+    await next();
+  });
+}

@@ -1,0 +1,125 @@
+// Request and response shapes of the billing routes, as documented in the OpenAPI output.
+import { z } from '@hono/zod-openapi';
+
+const PlanCode = z
+  .string()
+  .min(2)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'Use lower-case letters, digits, "_" and "-"')
+  .openapi({ example: 'pro-monthly' });
+const Tier = z.enum(['free', 'pro', 'vip']);
+const Period = z.enum(['monthly', 'yearly']);
+
+export const PlanSchema = z
+  .object({
+    id: z.uuid(),
+    code: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    price_cents: z.number().int(),
+    currency: z.string(),
+    billing_period: Period,
+    tier: Tier,
+    features: z.array(z.string()),
+    is_active: z.boolean(),
+  })
+  .openapi('Plan');
+
+export const PlanCreateSchema = z
+  .object({
+    code: PlanCode,
+    name: z.string().trim().min(1).max(100),
+    description: z.string().max(500).nullish(),
+    price_cents: z.number().int().min(0).max(100_000_000),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'A 3-letter ISO currency code')
+      .transform((c) => c.toLowerCase())
+      .default('usd'),
+    billing_period: Period,
+    tier: Tier.default('free'),
+    features: z.array(z.string().min(1).max(100)).max(50).default([]),
+  })
+  .strict()
+  .openapi('PlanCreate');
+
+export const PlanPatchSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    description: z.string().max(500).nullable(),
+    price_cents: z.number().int().min(0).max(100_000_000),
+    currency: z
+      .string()
+      .regex(/^[A-Za-z]{3}$/, 'A 3-letter ISO currency code')
+      .transform((c) => c.toLowerCase()),
+    billing_period: Period,
+    tier: Tier,
+    features: z.array(z.string().min(1).max(100)).max(50),
+    is_active: z.boolean(),
+  })
+  .partial()
+  .strict()
+  .refine((patch) => Object.keys(patch).length > 0, 'Change at least one field')
+  .openapi('PlanPatch');
+
+export const PlanCodeBodySchema = z.object({ plan_code: PlanCode }).openapi('PlanCodeRequest');
+
+export const SubscriptionSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.string(),
+    plan: PlanSchema,
+    current_period_start: z.string().nullable(),
+    current_period_end: z.string().nullable(),
+    cancel_at_period_end: z.boolean(),
+    canceled_at: z.string().nullable(),
+    has_access: z.boolean(),
+    access_until: z.string().nullable(),
+  })
+  .openapi('Subscription');
+
+export const CheckoutSchema = z.object({ checkout_url: z.url() }).openapi('Checkout');
+
+export const PreviewSchema = z
+  .object({
+    plan: PlanSchema,
+    amount_due_cents: z.number().int(),
+    currency: z.string(),
+    proration_date: z.string(),
+    lines: z.array(z.object({ description: z.string().nullable(), amount_cents: z.number().int() })),
+  })
+  .openapi('UpgradePreview');
+
+export const PaymentsPageSchema = z
+  .object({
+    data: z.array(
+      z.object({
+        id: z.uuid(),
+        amount_cents: z.number().int(),
+        currency: z.string(),
+        status: z.enum(['succeeded', 'failed', 'pending']),
+        invoice_id: z.string(),
+        subscription_id: z.uuid().nullable(),
+        created_at: z.string(),
+      }),
+    ),
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    has_more: z.boolean(),
+  })
+  .openapi('PaymentsPage');
+
+export const PageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).max(100_000).default(0),
+});
+
+export const EntitlementsSchema = z
+  .object({
+    plan_code: z.string(),
+    tier: Tier,
+    features: z.array(z.string()),
+    access_until: z.string().nullable(),
+  })
+  .openapi('Entitlements');

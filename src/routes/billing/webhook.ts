@@ -1,0 +1,47 @@
+// POST /billing/stripe/webhook: signature checked on the raw body before anything else; 2xx for
+// anything applied, duplicated or ignored, 5xx only when a retry by Stripe can help.
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { AppEnv } from '../../app-env';
+import { log } from '../../lib/log';
+import { handleWebhookEvent, verifyWebhook } from '../../services/billing/webhooks';
+import { jsonResponse } from '../openapi-helpers';
+import { problemResponses } from '../problem-schema';
+
+export const WEBHOOK_PATH = '/billing/stripe/webhook';
+
+const route = createRoute({
+  method: 'post',
+  path: WEBHOOK_PATH,
+  tags: ['Webhooks'],
+  summary: 'Stripe webhook endpoint',
+  description:
+    'Verifies Stripe-Signature on the raw body (400 if invalid or older than 5 minutes), records the event ' +
+    'id so a repeated delivery changes nothing, and applies subscription and invoice events from the ' +
+    "subscription's current state at Stripe, so arrival order does not matter.",
+  // No request schema on purpose: the raw bytes are what Stripe signed, so nothing may parse them first.
+  responses: {
+    200: jsonResponse(
+      z.object({ received: z.literal(true), outcome: z.enum(['applied', 'duplicate', 'ignored']) }),
+      'Event handled',
+    ),
+    ...problemResponses(
+      'INVALID_SIGNATURE',
+      'PROVIDER_ERROR',
+      'DEPENDENCY_UNAVAILABLE',
+      'FEATURE_NOT_CONFIGURED',
+    ),
+  },
+});
+
+export const webhookRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) => {
+  const raw = await c.req.text();
+  const event = await verifyWebhook(c.var.services, raw, c.req.header('stripe-signature'));
+  const outcome = await handleWebhookEvent(c.var.services, event);
+  log('info', 'stripe event', {
+    event_id: event.id,
+    type: event.type,
+    outcome,
+    request_id: c.get('requestId'),
+  });
+  return c.json({ received: true as const, outcome }, 200);
+});

@@ -1,0 +1,35 @@
+// The access rule, in one place: who may use paid features, and until when.
+import type { subscriptions } from '../../db/schema';
+
+type SubscriptionRow = typeof subscriptions.$inferSelect;
+
+/** Statuses in which a subscription still exists at Stripe; at most one per user (a unique index). */
+export const LIVE_STATUSES = ['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'] as const;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface Access {
+  hasAccess: boolean;
+  accessUntil: Date | null;
+}
+
+/**
+ * Access while active or trialing and the paid period has not ended (also when set to cancel at period
+ * end); past_due keeps access for `graceDays` after the payment first failed, while Stripe retries.
+ */
+export function accessOf(
+  sub: Pick<SubscriptionRow, 'status' | 'currentPeriodEnd' | 'pastDueSince'> | null,
+  now: Date,
+  graceDays: number,
+): Access {
+  if (!sub) return { hasAccess: false, accessUntil: null };
+  if (sub.status === 'active' || sub.status === 'trialing') {
+    const until = sub.currentPeriodEnd;
+    return { hasAccess: until !== null && until > now, accessUntil: until };
+  }
+  if (sub.status === 'past_due') {
+    const until = new Date((sub.pastDueSince ?? now).getTime() + graceDays * DAY_MS);
+    return { hasAccess: until > now, accessUntil: until };
+  }
+  return { hasAccess: false, accessUntil: null };
+}

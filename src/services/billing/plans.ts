@@ -1,0 +1,236 @@
+// Plans and their Stripe product and price. Stripe is written first (every write with an idempotency
+// key) and the database last, so a Stripe failure leaves no half-written plan; a price change creates a
+// new price and archives the old one, because Stripe prices are immutable.
+import { and, asc, eq } from 'drizzle-orm';
+import { plans } from '../../db/schema';
+import { AppError } from '../../errors';
+import { log } from '../../lib/log';
+import type { Services } from '../../services';
+import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
+
+export type PlanRow = typeof plans.$inferSelect;
+export type PlanTier = PlanRow['tier'];
+export type BillingPeriod = PlanRow['billingPeriod'];
+
+export const TIER_RANK: Record<PlanTier, number> = { free: 0, pro: 1, vip: 2 };
+
+export interface PlanInput {
+  code: string;
+  name: string;
+  description?: string | null | undefined;
+  price_cents: number;
+  currency: string;
+  billing_period: BillingPeriod;
+  tier: PlanTier;
+  features: string[];
+}
+
+export type PlanPatch = Partial<Omit<PlanInput, 'code'>> & { is_active?: boolean | undefined };
+
+export function toPublicPlan(plan: PlanRow) {
+  return {
+    id: plan.id,
+    code: plan.code,
+    name: plan.name,
+    description: plan.description,
+    price_cents: plan.priceCents,
+    currency: plan.currency,
+    billing_period: plan.billingPeriod,
+    tier: plan.tier,
+    features: plan.features,
+    is_active: plan.isActive,
+  };
+}
+
+const interval = (period: BillingPeriod) => (period === 'yearly' ? 'year' : 'month');
+
+export function listActivePlans(s: Services) {
+  return s.db
+    .select()
+    .from(plans)
+    .where(eq(plans.isActive, true))
+    .orderBy(asc(plans.priceCents), asc(plans.code));
+}
+
+export async function getPlan(s: Services, id: string, { includeRetired = false } = {}): Promise<PlanRow> {
+  const [plan] = await s.db.select().from(plans).where(eq(plans.id, id)).limit(1);
+  if (!plan || (!plan.isActive && !includeRetired))
+    throw new AppError('NOT_FOUND', 'No plan found for this id');
+  return plan;
+}
+
+export async function getActivePlanByCode(s: Services, code: string): Promise<PlanRow> {
+  const [plan] = await s.db
+    .select()
+    .from(plans)
+    .where(and(eq(plans.code, code), eq(plans.isActive, true)))
+    .limit(1);
+  if (!plan) throw new AppError('NOT_FOUND', 'No active plan found for this code');
+  if (!plan.stripePriceId) throw new AppError('NOT_FOUND', 'This plan cannot be subscribed to yet');
+  return plan;
+}
+
+async function createPrice(
+  s: Services,
+  productId: string,
+  planCode: string,
+  input: Pick<PlanInput, 'price_cents' | 'currency' | 'billing_period'>,
+) {
+  const stripe = stripeClient(s.config);
+  const key = await idempotencyKey(
+    'price',
+    productId,
+    input.price_cents,
+    input.currency,
+    input.billing_period,
+  );
+  return callStripe('create the price', () =>
+    stripe.prices.create(
+      {
+        product: productId,
+        unit_amount: input.price_cents,
+        currency: input.currency,
+        recurring: { interval: interval(input.billing_period) },
+        metadata: { plan_code: planCode },
+      },
+      { idempotencyKey: key },
+    ),
+  );
+}
+
+/** Archives a Stripe object we no longer want, after the fact; a failure here is logged, not fatal. */
+async function archiveQuietly(what: string, work: () => Promise<unknown>) {
+  try {
+    await work();
+  } catch (error) {
+    log('warn', 'stripe archive failed', { what, error: (error as Error).message });
+  }
+}
+
+export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow> {
+  const [taken] = await s.db.select({ id: plans.id }).from(plans).where(eq(plans.code, input.code)).limit(1);
+  if (taken) throw new AppError('PLAN_CODE_TAKEN', 'A plan with this code exists (codes are never reused)');
+  const stripe = stripeClient(s.config);
+  const productKey = await idempotencyKey('product', input.code);
+  const product = await callStripe('create the product', () =>
+    stripe.products.create(
+      {
+        name: input.name,
+        ...(input.description ? { description: input.description } : {}),
+        metadata: { plan_code: input.code },
+      },
+      { idempotencyKey: productKey },
+    ),
+  );
+  const price = await createPrice(s, product.id, input.code, input);
+  const now = s.clock.now();
+  const [plan] = await s.db
+    .insert(plans)
+    .values({
+      code: input.code,
+      name: input.name,
+      description: input.description ?? null,
+      priceCents: input.price_cents,
+      currency: input.currency,
+      billingPeriod: input.billing_period,
+      tier: input.tier,
+      features: input.features,
+      stripeProductId: product.id,
+      stripePriceId: price.id,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!plan) {
+    // Lost a race for the code: the Stripe objects are ours alone, so retire them.
+    await archiveQuietly('product', () => stripe.products.update(product.id, { active: false }));
+    throw new AppError('PLAN_CODE_TAKEN', 'A plan with this code exists (codes are never reused)');
+  }
+  return plan;
+}
+
+export async function updatePlan(s: Services, id: string, patch: PlanPatch): Promise<PlanRow> {
+  const plan = await getPlan(s, id, { includeRetired: true });
+  const stripe = stripeClient(s.config);
+  const productId = plan.stripeProductId;
+  if (!productId) throw new AppError('CONFLICT', 'This plan has no Stripe product');
+  const priceChanged =
+    (patch.price_cents !== undefined && patch.price_cents !== plan.priceCents) ||
+    (patch.currency !== undefined && patch.currency !== plan.currency) ||
+    (patch.billing_period !== undefined && patch.billing_period !== plan.billingPeriod);
+  const productChanged =
+    (patch.name !== undefined && patch.name !== plan.name) ||
+    (patch.description !== undefined && patch.description !== plan.description) ||
+    (patch.is_active !== undefined && patch.is_active !== plan.isActive);
+  const version = plan.updatedAt.getTime();
+
+  if (productChanged) {
+    const key = await idempotencyKey('product-update', plan.id, version, patch);
+    await callStripe('update the product', () =>
+      stripe.products.update(
+        productId,
+        {
+          ...(patch.name !== undefined ? { name: patch.name } : {}),
+          ...(patch.description !== undefined ? { description: patch.description ?? '' } : {}),
+          ...(patch.is_active !== undefined ? { active: patch.is_active } : {}),
+        },
+        { idempotencyKey: key },
+      ),
+    );
+  }
+  const next = {
+    price_cents: patch.price_cents ?? plan.priceCents,
+    currency: patch.currency ?? plan.currency,
+    billing_period: patch.billing_period ?? plan.billingPeriod,
+  };
+  const newPrice = priceChanged ? await createPrice(s, productId, plan.code, next) : null;
+
+  const [updated] = await s.db
+    .update(plans)
+    .set({
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.tier !== undefined ? { tier: patch.tier } : {}),
+      ...(patch.features !== undefined ? { features: patch.features } : {}),
+      ...(patch.is_active !== undefined ? { isActive: patch.is_active } : {}),
+      priceCents: next.price_cents,
+      currency: next.currency,
+      billingPeriod: next.billing_period,
+      ...(newPrice ? { stripePriceId: newPrice.id } : {}),
+      updatedAt: s.clock.now(),
+    })
+    // Optimistic concurrency: a concurrent edit makes this one fail cleanly.
+    .where(and(eq(plans.id, plan.id), eq(plans.updatedAt, plan.updatedAt)))
+    .returning();
+  if (!updated) {
+    if (newPrice) await archiveQuietly('price', () => stripe.prices.update(newPrice.id, { active: false }));
+    throw new AppError('CONFLICT', 'The plan was changed concurrently; reload and try again');
+  }
+  const oldPriceId = plan.stripePriceId;
+  if (newPrice && oldPriceId) {
+    // Existing subscribers keep the old price until they change plan; new checkouts use the new one.
+    await archiveQuietly('price', () => stripe.prices.update(oldPriceId, { active: false }));
+  }
+  return updated;
+}
+
+/** Soft delete: the plan disappears from the catalogue and its Stripe product and price are archived. */
+export async function retirePlan(s: Services, id: string): Promise<void> {
+  const plan = await getPlan(s, id, { includeRetired: true });
+  if (!plan.isActive) throw new AppError('CONFLICT', 'Plan already deleted.');
+  const stripe = stripeClient(s.config);
+  const productId = plan.stripeProductId;
+  const priceId = plan.stripePriceId;
+  if (productId) {
+    await callStripe('archive the product', () =>
+      stripe.products.update(productId, { active: false }, { idempotencyKey: `product-retire:${plan.id}` }),
+    );
+  }
+  if (priceId) {
+    await callStripe('archive the price', () =>
+      stripe.prices.update(priceId, { active: false }, { idempotencyKey: `price-retire:${priceId}` }),
+    );
+  }
+  await s.db.update(plans).set({ isActive: false, updatedAt: s.clock.now() }).where(eq(plans.id, plan.id));
+}

@@ -1,0 +1,63 @@
+// The Stripe SDK configured for workerd (fetch client, SubtleCrypto for webhooks), optionally pointed at a
+// local stand-in through STRIPE_API_BASE, plus one place that turns Stripe failures into problems.
+import Stripe from 'stripe';
+import type { Config } from '../../env';
+import { AppError } from '../../errors';
+
+type StripeConfig = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>;
+
+const clients = new Map<string, Stripe>();
+
+export function stripeClient(config: StripeConfig): Stripe {
+  if (!config.STRIPE_SECRET_KEY) throw new AppError('FEATURE_NOT_CONFIGURED', 'Billing is not configured');
+  const cacheKey = `${config.STRIPE_API_BASE ?? ''}\n${config.STRIPE_SECRET_KEY}`;
+  let client = clients.get(cacheKey);
+  if (!client) {
+    const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
+    client = new Stripe(config.STRIPE_SECRET_KEY, {
+      httpClient: Stripe.createFetchHttpClient(),
+      maxNetworkRetries: 1,
+      timeout: 10_000,
+      ...(base
+        ? {
+            host: base.hostname,
+            port: base.port || undefined,
+            protocol: base.protocol.replace(':', '') as 'http' | 'https',
+          }
+        : {}),
+    });
+    clients.set(cacheKey, client);
+  }
+  return client;
+}
+
+export const webhookCrypto = Stripe.createSubtleCryptoProvider();
+
+/**
+ * A Stripe idempotency key for one logical write: the same parts give the same key, so a retried
+ * request (ours or the SDK's) never creates a second object. Hashed to stay under Stripe's 255 chars.
+ */
+export async function idempotencyKey(kind: string, ...parts: unknown[]): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(JSON.stringify(parts)));
+  const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${kind}:${hex.slice(0, 40)}`;
+}
+
+/** Stripe's Unix seconds as a Date: the one place that converts them. */
+export function fromUnix(seconds: number | null | undefined): Date | null {
+  return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
+}
+
+/** Runs a Stripe call; any failure becomes a 502 (or 503 when Stripe could not be reached). */
+export async function callStripe<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    if (error instanceof Stripe.errors.StripeConnectionError) {
+      throw new AppError('DEPENDENCY_UNAVAILABLE', `Stripe could not be reached (${what})`);
+    }
+    const message = error instanceof Stripe.errors.StripeError ? error.message : 'unexpected error';
+    throw new AppError('PROVIDER_ERROR', `Stripe refused to ${what}: ${message}`);
+  }
+}

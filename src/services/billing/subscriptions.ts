@@ -1,0 +1,291 @@
+// The signed-in user's subscription: checkout, plan change with proration, cancel at period end,
+// resume, the customer portal, and the read side (current subscription, payments).
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { checkouts, payments, plans, subscriptions, users } from '../../db/schema';
+import { AppError } from '../../errors';
+import type { Services } from '../../services';
+import type { UserRow } from '../auth/users';
+import { type Access, accessOf, LIVE_STATUSES } from './access';
+import { getActivePlanByCode, type PlanRow, toPublicPlan } from './plans';
+import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
+import { upsertSubscriptionStatement } from './subscription-sync';
+
+const CHECKOUT_IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
+
+type SubscriptionRow = typeof subscriptions.$inferSelect;
+
+/** The user's live subscription if any, else the most recent one, with its plan: one query. */
+export async function currentSubscription(s: Services, userId: string) {
+  const [row] = await s.db
+    .select({ subscription: subscriptions, plan: plans })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(eq(subscriptions.userId, userId))
+    .orderBy(
+      desc(
+        sql`${subscriptions.status} in ('incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused')`,
+      ),
+      desc(subscriptions.createdAt),
+    )
+    .limit(1);
+  return row ?? null;
+}
+
+export function toPublicSubscription(sub: SubscriptionRow, plan: PlanRow, access: Access) {
+  return {
+    id: sub.id,
+    status: sub.status,
+    plan: toPublicPlan(plan),
+    current_period_start: sub.currentPeriodStart?.toISOString() ?? null,
+    current_period_end: sub.currentPeriodEnd?.toISOString() ?? null,
+    cancel_at_period_end: sub.cancelAtPeriodEnd,
+    canceled_at: sub.canceledAt?.toISOString() ?? null,
+    has_access: access.hasAccess,
+    access_until: access.accessUntil?.toISOString() ?? null,
+  };
+}
+
+async function liveSubscription(s: Services, userId: string) {
+  const [row] = await s.db
+    .select({ subscription: subscriptions, plan: plans })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.id, subscriptions.planId))
+    .where(and(eq(subscriptions.userId, userId), inArray(subscriptions.status, [...LIVE_STATUSES])))
+    .limit(1);
+  if (!row) throw new AppError('NOT_FOUND', 'No active subscription found for this user.');
+  return row;
+}
+
+/** The user's Stripe customer, created once: the idempotency key and a conditional update make a race harmless. */
+async function ensureCustomer(s: Services, user: UserRow): Promise<string> {
+  if (user.stripeCustomerId) return user.stripeCustomerId;
+  const stripe = stripeClient(s.config);
+  const key = await idempotencyKey('customer', user.id);
+  const customer = await callStripe('create the customer', () =>
+    stripe.customers.create(
+      { email: user.email, name: user.username, metadata: { user_id: user.id } },
+      { idempotencyKey: key },
+    ),
+  );
+  const [stored] = await s.db
+    .update(users)
+    .set({ stripeCustomerId: customer.id, updatedAt: s.clock.now() })
+    .where(and(eq(users.id, user.id), sql`${users.stripeCustomerId} is null`))
+    .returning({ customer: users.stripeCustomerId });
+  if (stored?.customer) return stored.customer;
+  const [again] = await s.db
+    .select({ customer: users.stripeCustomerId })
+    .from(users)
+    .where(eq(users.id, user.id));
+  return again?.customer ?? customer.id;
+}
+
+function successUrl(s: Services) {
+  const base = s.config.FRONTEND_URL ?? s.config.APP_URL;
+  return s.config.BILLING_SUCCESS_URL ?? `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`;
+}
+
+function cancelUrl(s: Services) {
+  return s.config.BILLING_CANCEL_URL ?? `${s.config.FRONTEND_URL ?? s.config.APP_URL}/billing/cancel`;
+}
+
+export async function subscribe(s: Services, user: UserRow, planCode: string): Promise<string> {
+  const plan = await getActivePlanByCode(s, planCode);
+  const existing = await currentSubscription(s, user.id);
+  if (existing && (LIVE_STATUSES as readonly string[]).includes(existing.subscription.status)) {
+    throw new AppError('SUBSCRIPTION_EXISTS', 'User already has an active subscription.');
+  }
+  const customer = await ensureCustomer(s, user);
+  const now = s.clock.now();
+  const stripe = stripeClient(s.config);
+  // Double clicks within the window get the same Checkout Session back instead of a second one.
+  const key = await idempotencyKey(
+    'checkout',
+    user.id,
+    plan.id,
+    Math.floor(now.getTime() / CHECKOUT_IDEMPOTENCY_WINDOW_MS),
+  );
+  const metadata = { user_id: user.id, plan_id: plan.id };
+  const session = await callStripe('start the checkout', () =>
+    stripe.checkout.sessions.create(
+      {
+        mode: 'subscription',
+        customer,
+        client_reference_id: user.id,
+        line_items: [{ price: plan.stripePriceId!, quantity: 1 }],
+        success_url: successUrl(s),
+        cancel_url: cancelUrl(s),
+        metadata,
+        subscription_data: { metadata },
+      },
+      { idempotencyKey: key },
+    ),
+  );
+  if (!session.url) throw new AppError('PROVIDER_ERROR', 'Stripe returned a checkout session without a URL');
+  await s.db
+    .insert(checkouts)
+    .values({
+      userId: user.id,
+      planId: plan.id,
+      stripeCheckoutSessionId: session.id,
+      url: session.url,
+      createdAt: now,
+      expiresAt: new Date((session.expires_at ?? now.getTime() / 1000 + 86_400) * 1000),
+    })
+    .onConflictDoNothing();
+  return session.url;
+}
+
+async function stripeItemId(s: Services, stripeSubscriptionId: string) {
+  const stripe = stripeClient(s.config);
+  const sub = await callStripe('read the subscription', () =>
+    stripe.subscriptions.retrieve(stripeSubscriptionId),
+  );
+  const item = sub.items.data[0];
+  if (!item) throw new AppError('PROVIDER_ERROR', 'The Stripe subscription has no item');
+  return item.id;
+}
+
+async function targetPlanFor(s: Services, userId: string, planCode: string) {
+  const { subscription, plan } = await liveSubscription(s, userId);
+  const target = await getActivePlanByCode(s, planCode);
+  if (target.id === plan.id) throw new AppError('SUBSCRIPTION_STATE', 'You are already on this plan.');
+  return { subscription, target };
+}
+
+export async function previewUpgrade(s: Services, user: UserRow, planCode: string) {
+  const { subscription, target } = await targetPlanFor(s, user.id, planCode);
+  const itemId = await stripeItemId(s, subscription.stripeSubscriptionId);
+  const stripe = stripeClient(s.config);
+  const prorationDate = Math.floor(s.clock.now().getTime() / 1000);
+  const preview = await callStripe('preview the change', () =>
+    stripe.invoices.createPreview({
+      customer: subscription.stripeCustomerId,
+      subscription: subscription.stripeSubscriptionId,
+      subscription_details: {
+        items: [{ id: itemId, price: target.stripePriceId! }],
+        proration_behavior: 'create_prorations',
+        proration_date: prorationDate,
+      },
+    }),
+  );
+  return {
+    plan: toPublicPlan(target),
+    amount_due_cents: preview.amount_due,
+    currency: preview.currency,
+    proration_date: new Date(prorationDate * 1000).toISOString(),
+    lines: preview.lines.data.map((line) => ({ description: line.description, amount_cents: line.amount })),
+  };
+}
+
+/** Applies the Stripe subscription returned by a change right away; its webhook will confirm it later. */
+async function applyNow(
+  s: Services,
+  userId: string,
+  stripeSubscription: Parameters<typeof upsertSubscriptionStatement>[1],
+) {
+  await upsertSubscriptionStatement(s.db, stripeSubscription, s.clock.now());
+  const current = await currentSubscription(s, userId);
+  if (!current) throw new AppError('NOT_FOUND', 'No active subscription found for this user.');
+  return toPublicSubscription(
+    current.subscription,
+    current.plan,
+    accessOf(current.subscription, s.clock.now(), s.config.PAST_DUE_GRACE_DAYS),
+  );
+}
+
+export async function changePlan(s: Services, user: UserRow, planCode: string) {
+  const { subscription, target } = await targetPlanFor(s, user.id, planCode);
+  const itemId = await stripeItemId(s, subscription.stripeSubscriptionId);
+  const stripe = stripeClient(s.config);
+  const key = await idempotencyKey(
+    'change-plan',
+    subscription.id,
+    target.id,
+    subscription.updatedAt.getTime(),
+  );
+  const updated = await callStripe('change the plan', () =>
+    stripe.subscriptions.update(
+      subscription.stripeSubscriptionId,
+      {
+        items: [{ id: itemId, price: target.stripePriceId! }],
+        proration_behavior: 'create_prorations',
+        metadata: { user_id: user.id, plan_id: target.id },
+      },
+      { idempotencyKey: key },
+    ),
+  );
+  return applyNow(s, user.id, updated);
+}
+
+export async function setCancelAtPeriodEnd(s: Services, user: UserRow, cancel: boolean) {
+  const { subscription } = await liveSubscription(s, user.id);
+  if (subscription.cancelAtPeriodEnd === cancel) {
+    throw new AppError(
+      'SUBSCRIPTION_STATE',
+      cancel
+        ? 'Subscription is already set to cancel at the end of the billing period.'
+        : 'Subscription is not set to cancel.',
+    );
+  }
+  if (!cancel && subscription.currentPeriodEnd && subscription.currentPeriodEnd <= s.clock.now()) {
+    throw new AppError('SUBSCRIPTION_STATE', 'The billing period has already ended; subscribe again.');
+  }
+  const stripe = stripeClient(s.config);
+  const key = await idempotencyKey(
+    'cancel-at-period-end',
+    subscription.id,
+    cancel,
+    subscription.updatedAt.getTime(),
+  );
+  const updated = await callStripe(cancel ? 'cancel the subscription' : 'resume the subscription', () =>
+    stripe.subscriptions.update(
+      subscription.stripeSubscriptionId,
+      { cancel_at_period_end: cancel },
+      { idempotencyKey: key },
+    ),
+  );
+  return applyNow(s, user.id, updated);
+}
+
+export async function portalUrl(s: Services, user: UserRow): Promise<string> {
+  if (!user.stripeCustomerId) throw new AppError('NOT_FOUND', 'No billing account yet; subscribe first.');
+  const stripe = stripeClient(s.config);
+  const session = await callStripe('open the billing portal', () =>
+    stripe.billingPortal.sessions.create({
+      customer: user.stripeCustomerId!,
+      return_url: `${s.config.FRONTEND_URL ?? s.config.APP_URL}/billing`,
+    }),
+  );
+  return session.url;
+}
+
+export async function listPayments(
+  s: Services,
+  userId: string,
+  { limit, offset }: { limit: number; offset: number },
+) {
+  const rows = await s.db
+    .select({ payment: payments, total: sql<number>`count(*) over ()`.mapWith(Number) })
+    .from(payments)
+    .where(eq(payments.userId, userId))
+    .orderBy(desc(payments.createdAt), desc(payments.id))
+    .limit(limit)
+    .offset(offset);
+  const total = rows[0]?.total ?? 0;
+  return {
+    data: rows.map(({ payment }) => ({
+      id: payment.id,
+      amount_cents: payment.amountCents,
+      currency: payment.currency,
+      status: payment.status,
+      invoice_id: payment.stripeInvoiceId,
+      subscription_id: payment.subscriptionId,
+      created_at: payment.createdAt.toISOString(),
+    })),
+    total,
+    limit,
+    offset,
+    has_more: offset + rows.length < total,
+  };
+}
