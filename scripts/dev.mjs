@@ -50,6 +50,7 @@ const standins = await startStandins({
     upstash: port('UPSTASH_PORT', DEFAULT_PORTS.upstash),
     mail: port('MAIL_PORT', DEFAULT_PORTS.mail),
     oauth: port('OAUTH_PORT', DEFAULT_PORTS.oauth),
+    stripe: port('STRIPE_PORT', DEFAULT_PORTS.stripe),
   },
   postgresUrl: process.env.LOCAL_POSTGRES_URL,
   redisUrl: process.env.LOCAL_REDIS_URL,
@@ -71,7 +72,16 @@ const vars = {
   GOOGLE_CLIENT_SECRET: process.env.GOOGLE_CLIENT_SECRET ?? 'local-google-secret',
   GITHUB_CLIENT_ID: process.env.GITHUB_CLIENT_ID ?? 'local-github-client',
   GITHUB_CLIENT_SECRET: process.env.GITHUB_CLIENT_SECRET ?? 'local-github-secret',
+  // The offline billing sandbox, unless real Stripe test keys are given in the environment.
+  ...(process.env.STRIPE_SECRET_KEY
+    ? {}
+    : {
+        STRIPE_SECRET_KEY: standins.stripe.apiKey,
+        STRIPE_WEBHOOK_SECRET: standins.stripe.webhookSecret,
+        STRIPE_API_BASE: standins.stripe.url,
+      }),
 };
+standins.stripe.setWebhookUrl(`http://127.0.0.1:${apiPort}/billing/stripe/webhook`);
 const wrangler = spawn(
   path.join(root, 'node_modules/.bin/wrangler'),
   [
@@ -118,6 +128,7 @@ if (await waitForHealth(`${api}/health`, wrangler)) {
       `  OpenAPI   ${api}/openapi.json`,
       `  Mailbox   ${standins.mail.url}`,
       `  Sign-in   ${api}/google/login  ${api}/github/login  (local consent pages)`,
+      `  Billing   ${process.env.STRIPE_SECRET_KEY ? 'Stripe (your keys)' : `offline Stripe sandbox at ${standins.stripe.url}`}`,
       `  Database  ${standins.neon.backend === 'pglite' ? 'embedded PGlite (.standins/pglite)' : process.env.LOCAL_POSTGRES_URL}`,
       `  Redis     ${standins.upstash.backend === 'embedded' ? 'embedded engine' : process.env.LOCAL_REDIS_URL}`,
       'Press Ctrl-C to stop.',

@@ -1,12 +1,13 @@
 // Starts every local stand-in the Worker needs (Neon HTTP, Upstash REST, mail sink, Google and GitHub
-// sign-in) and stops them together.
+// sign-in, Stripe) and stops them together.
 // Used by `npm run dev` and by the test suite's global setup, so both run against the same servers.
 import { startMailSink } from './mail-sink.mjs';
 import { startNeonHttp } from './neon-http.mjs';
 import { startOAuthProviders } from './oauth-providers.mjs';
+import { startStripe } from './stripe.mjs';
 import { startUpstash } from './upstash.mjs';
 
-export const DEFAULT_PORTS = { neon: 4444, upstash: 8079, mail: 8025, oauth: 8090 };
+export const DEFAULT_PORTS = { neon: 4444, upstash: 8079, mail: 8025, oauth: 8090, stripe: 12111 };
 
 /**
  * @param {{ ports?: Partial<typeof DEFAULT_PORTS>, postgresUrl?: string, redisUrl?: string,
@@ -30,7 +31,10 @@ export async function startStandins({
     started.push(mail);
     const oauth = await startOAuthProviders({ port: ports.oauth ?? 0, log });
     started.push(oauth);
+    const stripe = await startStripe({ port: ports.stripe ?? 0, log });
+    started.push(stripe);
     return {
+      stripe,
       neon,
       upstash,
       mail,

@@ -6,6 +6,7 @@ export interface TestBindings extends Env {
   TEST_UPSTASH_URL: string;
   TEST_MAIL_URL: string;
   TEST_OAUTH_URL: string;
+  TEST_STRIPE_URL: string;
 }
 
 export const bindings = env as TestBindings;

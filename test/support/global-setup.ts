@@ -12,12 +12,15 @@ declare module 'vitest' {
     mailUrl: string;
     oauthUrls: Record<string, string>;
     oauthUrl: string;
+    stripeUrl: string;
+    stripeApiKey: string;
+    stripeWebhookSecret: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const standins = await startStandins({
-    ports: { neon: 0, upstash: 0, mail: 0, oauth: 0 },
+    ports: { neon: 0, upstash: 0, mail: 0, oauth: 0, stripe: 0 },
     postgresUrl: process.env.TEST_POSTGRES_URL || undefined,
     redisUrl: process.env.TEST_REDIS_URL || undefined,
   });
@@ -32,5 +35,8 @@ export default async function setup(project: TestProject) {
   project.provide('mailUrl', standins.mail.url);
   project.provide('oauthUrls', standins.oauth.urls);
   project.provide('oauthUrl', standins.oauth.url);
+  project.provide('stripeUrl', standins.stripe.url);
+  project.provide('stripeApiKey', standins.stripe.apiKey);
+  project.provide('stripeWebhookSecret', standins.stripe.webhookSecret);
   return () => standins.close();
 }
