@@ -1,5 +1,5 @@
-// The few HTML pages a browser lands on from an email when no front end is configured: the result of
-// a verification link, and a form to choose a new password. Scripts come from static assets (CSP 'self').
+// The few HTML pages a browser lands on when no front end is configured: the result of a verification
+// link, a form to choose a new password, and where Checkout returns. Scripts come from static assets.
 
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -32,12 +32,22 @@ export function wantsHtml(c: Context<AppEnv>): boolean {
   return accept.includes('text/html');
 }
 
-export const pageRoutes = new Hono<AppEnv>().get('/reset-password', (c) =>
-  htmlPage(
-    c,
-    200,
-    'Choose a new password',
-    `<form id="reset">
+export const pageRoutes = new Hono<AppEnv>()
+  .get('/billing/success', (c) =>
+    htmlPage(
+      c,
+      200,
+      'Payment received',
+      '<p>Thanks! Your subscription starts as soon as the payment is confirmed.</p>',
+    ),
+  )
+  .get('/billing/cancel', (c) => htmlPage(c, 200, 'Checkout cancelled', '<p>Nothing was charged.</p>'))
+  .get('/reset-password', (c) =>
+    htmlPage(
+      c,
+      200,
+      'Choose a new password',
+      `<form id="reset">
 <label for="password">New password (8 to 128 characters)</label>
 <input id="password" name="password" type="password" minlength="8" maxlength="128" autocomplete="new-password" required>
 <label for="confirm">Repeat it</label>
@@ -46,5 +56,5 @@ export const pageRoutes = new Hono<AppEnv>().get('/reset-password', (c) =>
 </form>
 <p id="result" role="status"></p>
 <script src="/pages/reset-password.js"></script>`,
-  ),
-);
+    ),
+  );

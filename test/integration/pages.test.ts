@@ -35,3 +35,14 @@ describe('GET /reset-password', () => {
     expect(html).not.toContain('abc');
   });
 });
+
+describe('Checkout return pages', () => {
+  it('serve a short confirmation and a cancellation page', async () => {
+    const success = await api('/billing/success?session_id=cs_test_1');
+    expect(success.status).toBe(200);
+    expect(await success.text()).toContain('<h1>Payment received</h1>');
+    const cancel = await api('/billing/cancel');
+    expect(cancel.status).toBe(200);
+    expect(await cancel.text()).toContain('<h1>Checkout cancelled</h1>');
+  });
+});
