@@ -17,6 +17,28 @@ export const ProblemSchema = z
   })
   .openapi('Problem');
 
+/** What requireAuth() can answer. */
+export const AUTH_ERRORS = [
+  'UNAUTHORIZED',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'SESSION_REVOKED',
+  'ACCOUNT_DISABLED',
+] as const satisfies readonly ErrorCode[];
+
+/** What requireAuth({ verified: true }) can answer. */
+export const VERIFIED_AUTH_ERRORS = [
+  ...AUTH_ERRORS,
+  'EMAIL_NOT_VERIFIED',
+] as const satisfies readonly ErrorCode[];
+
+/** What a route that calls Stripe can answer when Stripe fails or billing is not configured. */
+export const STRIPE_ERRORS = [
+  'PROVIDER_ERROR',
+  'DEPENDENCY_UNAVAILABLE',
+  'FEATURE_NOT_CONFIGURED',
+] as const satisfies readonly ErrorCode[];
+
 /** The `responses` entries for the given error codes, grouped by status. */
 export function problemResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();

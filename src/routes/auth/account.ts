@@ -8,16 +8,8 @@ import { deactivateAccount } from '../../services/auth/deactivation';
 import { changePassword } from '../../services/auth/passwords';
 import { toPublicUser } from '../../services/auth/users';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { AUTH_ERRORS, problemResponses } from '../problem-schema';
 import { ChangePasswordSchema, UserEnvelopeSchema } from './schemas';
-
-const AUTH_ERRORS = [
-  'UNAUTHORIZED',
-  'INVALID_TOKEN',
-  'TOKEN_EXPIRED',
-  'SESSION_REVOKED',
-  'ACCOUNT_DISABLED',
-] as const;
 
 const me = createRoute({
   method: 'get',

@@ -9,7 +9,7 @@ import { requestPasswordReset, resetPassword } from '../../services/auth/passwor
 import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
 import { escapeHtml, htmlPage, wantsHtml } from '../pages';
-import { problemResponses } from '../problem-schema';
+import { AUTH_ERRORS, problemResponses } from '../problem-schema';
 import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
 
 export const RESET_REQUESTED = 'If an account with this email exists, a password reset link has been sent.';
@@ -40,15 +40,7 @@ const resend = createRoute({
   responses: {
     200: jsonResponse(MessageSchema, 'Already verified: nothing sent'),
     202: jsonResponse(MessageSchema, 'A new verification email is on its way'),
-    ...problemResponses(
-      'UNAUTHORIZED',
-      'INVALID_TOKEN',
-      'TOKEN_EXPIRED',
-      'SESSION_REVOKED',
-      'ACCOUNT_DISABLED',
-      'RATE_LIMITED',
-      'DEPENDENCY_UNAVAILABLE',
-    ),
+    ...problemResponses(...AUTH_ERRORS, 'RATE_LIMITED', 'DEPENDENCY_UNAVAILABLE'),
   },
 });
 

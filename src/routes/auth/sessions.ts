@@ -12,7 +12,7 @@ import {
 } from '../../services/auth/sessions';
 import { refreshSession } from '../../services/auth/sign-in';
 import { bearerSecurity, jsonResponse } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { AUTH_ERRORS, problemResponses } from '../problem-schema';
 import { RefreshSchema, SessionSchema, TokenSchema } from './schemas';
 import { assertAllowedOrigin, deliverTokens } from './session-response';
 
@@ -52,13 +52,7 @@ const logout = createRoute({
   middleware: [requireAuth()] as const,
   responses: {
     204: { description: 'Session revoked; refresh cookie cleared' },
-    ...problemResponses(
-      'UNAUTHORIZED',
-      'INVALID_TOKEN',
-      'TOKEN_EXPIRED',
-      'SESSION_REVOKED',
-      'ACCOUNT_DISABLED',
-    ),
+    ...problemResponses(...AUTH_ERRORS),
   },
 });
 
@@ -71,13 +65,7 @@ const logoutAll = createRoute({
   middleware: [requireAuth()] as const,
   responses: {
     204: { description: 'Every session revoked; refresh cookie cleared' },
-    ...problemResponses(
-      'UNAUTHORIZED',
-      'INVALID_TOKEN',
-      'TOKEN_EXPIRED',
-      'SESSION_REVOKED',
-      'ACCOUNT_DISABLED',
-    ),
+    ...problemResponses(...AUTH_ERRORS),
   },
 });
 
@@ -93,13 +81,7 @@ const list = createRoute({
       z.object({ sessions: z.array(SessionSchema) }),
       'Live sessions, most recently used first',
     ),
-    ...problemResponses(
-      'UNAUTHORIZED',
-      'INVALID_TOKEN',
-      'TOKEN_EXPIRED',
-      'SESSION_REVOKED',
-      'ACCOUNT_DISABLED',
-    ),
+    ...problemResponses(...AUTH_ERRORS),
   },
 });
 
@@ -113,15 +95,7 @@ const revoke = createRoute({
   request: { params: z.object({ id: z.uuid() }) },
   responses: {
     204: { description: 'Session revoked' },
-    ...problemResponses(
-      'UNAUTHORIZED',
-      'INVALID_TOKEN',
-      'TOKEN_EXPIRED',
-      'SESSION_REVOKED',
-      'ACCOUNT_DISABLED',
-      'NOT_FOUND',
-      'VALIDATION_FAILED',
-    ),
+    ...problemResponses(...AUTH_ERRORS, 'NOT_FOUND', 'VALIDATION_FAILED'),
   },
 });
 

@@ -12,19 +12,10 @@ import {
   updatePlan,
 } from '../../services/billing/plans';
 import { bearerSecurity, jsonBody, jsonResponse } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../problem-schema';
 import { PlanCreateSchema, PlanPatchSchema, PlanSchema } from './schemas';
 
-const ADMIN_ERRORS = [
-  'UNAUTHORIZED',
-  'INVALID_TOKEN',
-  'TOKEN_EXPIRED',
-  'SESSION_REVOKED',
-  'ACCOUNT_DISABLED',
-  'EMAIL_NOT_VERIFIED',
-  'ADMIN_REQUIRED',
-] as const;
-const STRIPE_ERRORS = ['PROVIDER_ERROR', 'DEPENDENCY_UNAVAILABLE', 'FEATURE_NOT_CONFIGURED'] as const;
+const ADMIN_ERRORS = [...VERIFIED_AUTH_ERRORS, 'ADMIN_REQUIRED'] as const;
 const adminOnly = () => [requireAuth({ verified: true }), requireAdmin()];
 const PlanIdParams = z.object({ id: z.uuid() });
 

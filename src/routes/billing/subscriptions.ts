@@ -17,7 +17,7 @@ import {
   toPublicSubscription,
 } from '../../services/billing/subscriptions';
 import { bearerSecurity, jsonBody, jsonResponse } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../problem-schema';
 import {
   CheckoutSchema,
   EntitlementsSchema,
@@ -28,15 +28,7 @@ import {
   SubscriptionSchema,
 } from './schemas';
 
-const USER_ERRORS = [
-  'UNAUTHORIZED',
-  'INVALID_TOKEN',
-  'TOKEN_EXPIRED',
-  'SESSION_REVOKED',
-  'ACCOUNT_DISABLED',
-  'EMAIL_NOT_VERIFIED',
-] as const;
-const STRIPE_ERRORS = ['PROVIDER_ERROR', 'DEPENDENCY_UNAVAILABLE', 'FEATURE_NOT_CONFIGURED'] as const;
+const USER_ERRORS = VERIFIED_AUTH_ERRORS;
 const signedIn = () => [requireAuth({ verified: true })];
 
 const me = createRoute({
