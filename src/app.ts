@@ -41,11 +41,13 @@ export function createApp() {
   const webhookBodyLimit = limitBody(MAX_WEBHOOK_BODY_BYTES);
   app.use((c, next) => (c.req.path === WEBHOOK_PATH ? webhookBodyLimit(c, next) : apiBodyLimit(c, next)));
 
-  app.route('/', healthRoutes);
-  app.route('/', docsRoutes);
-  app.route('/', authRoutes);
-  app.route('/', pageRoutes);
-  app.route('/', billingRoutes);
+  // Chained, so the route types accumulate into AppType for the typed client (hono/client).
+  const routes = app
+    .route('/', healthRoutes)
+    .route('/', docsRoutes)
+    .route('/', authRoutes)
+    .route('/', pageRoutes)
+    .route('/', billingRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -71,7 +73,8 @@ export function createApp() {
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);
-  return app;
+  return routes;
 }
 
-export type App = ReturnType<typeof createApp>;
+/** The API's route types, for `hc<AppType>()` from hono/client (see src/client.ts). */
+export type AppType = ReturnType<typeof createApp>;
