@@ -19,6 +19,7 @@ export default defineConfig({
           CORS_ORIGINS: 'http://app.edgeauth.test,http://localhost:5173',
           DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${inject('neonDefaultDatabase')}`,
           NEON_FETCH_ENDPOINT: `${inject('neonUrl')}/sql`,
+          DATABASE_TIMEOUT_MS: '2000',
           UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
           UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
           ACCESS_SECRET_KEY: SECRET('access'),

@@ -31,6 +31,7 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\/[^/]+\/[^/?]+/, 'must be a postgres:// connection string'),
   NEON_FETCH_ENDPOINT: optionalUrl,
+  DATABASE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   UPSTASH_REDIS_REST_URL: z.url(),
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
   ACCESS_SECRET_KEY: secret,

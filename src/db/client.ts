@@ -6,8 +6,14 @@ import * as schema from './schema';
 
 export type Database = ReturnType<typeof createDatabase>;
 
-export function createDatabase(config: Pick<Config, 'DATABASE_URL' | 'NEON_FETCH_ENDPOINT'>) {
+export function createDatabase(
+  config: Pick<Config, 'DATABASE_URL' | 'NEON_FETCH_ENDPOINT' | 'DATABASE_TIMEOUT_MS'>,
+) {
   // The driver keeps its endpoint in a global; every Worker in one isolate shares one configuration.
   if (config.NEON_FETCH_ENDPOINT) neonConfig.fetchEndpoint = config.NEON_FETCH_ENDPOINT;
+  // A database that stops answering must fail the request (503), not hang it.
+  const timeoutMs = config.DATABASE_TIMEOUT_MS;
+  neonConfig.fetchFunction = (input: RequestInfo | URL, init?: RequestInit) =>
+    fetch(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   return drizzle({ client: neon(config.DATABASE_URL), schema });
 }

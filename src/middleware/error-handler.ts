@@ -1,5 +1,8 @@
 // Renders every failure as one problem+json envelope: AppErrors as registered, Hono's own HTTP errors
 // mapped to codes, anything unknown logged with its stack and answered with a 500 that reveals nothing.
+import { NeonDbError } from '@neondatabase/serverless';
+import { errors as upstashErrors } from '@upstash/redis/cloudflare';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app-env';
@@ -32,9 +35,30 @@ function fromHttpException(error: HTTPException): AppError {
   return new AppError(code, detail);
 }
 
+/**
+ * True when a dependency, not our code, failed: the database unreachable, timing out, answering 5xx or
+ * garbage (a Postgres error with a SQLSTATE is a bug of ours, except connection-class ones), or Redis down.
+ */
+function isDependencyFailure(error: unknown): boolean {
+  const cause = error instanceof DrizzleQueryError ? error.cause : error;
+  if (cause instanceof NeonDbError)
+    return !cause.code || cause.code.startsWith('08') || cause.code.startsWith('57P');
+  if (error instanceof DrizzleQueryError) return !(cause instanceof Error && 'code' in cause);
+  return (
+    cause instanceof upstashErrors.UpstashError || (cause instanceof Error && cause.name === 'TimeoutError')
+  );
+}
+
 export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof AppError) return problem(c, error);
   if (error instanceof HTTPException) return problem(c, fromHttpException(error));
+  if (isDependencyFailure(error)) {
+    log('error', 'dependency unavailable', { request_id: c.get('requestId'), error: error.message });
+    return problem(
+      c,
+      new AppError('DEPENDENCY_UNAVAILABLE', 'A service we depend on is unavailable; try again shortly'),
+    );
+  }
   log('error', error instanceof ConfigError ? 'configuration invalid' : 'unhandled error', {
     request_id: c.get('requestId'),
     error: error.message,

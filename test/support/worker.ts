@@ -15,6 +15,11 @@ export function useDatabase(name: string): void {
   fileEnv = { ...bindings, DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${name}` };
 }
 
+/** The name of this file's database at the Neon stand-in (to scope injected faults to it). */
+export function databaseName(): string {
+  return fileDatabase;
+}
+
 /** Database round trips (HTTP requests) the Neon stand-in has served for this file's database. */
 export async function databaseRoundTrips(): Promise<number> {
   const response = await fetch(`${bindings.TEST_NEON_URL}/_standin/stats?db=${fileDatabase}`);

@@ -3,9 +3,10 @@
 import { or, sql } from 'drizzle-orm';
 import { emailTokens, users } from '../../db/schema';
 import { AppError } from '../../errors';
+import { randomToken } from '../../lib/crypto';
 import type { Services } from '../../services';
 import { hashEmailToken, issueEmailToken } from './email-tokens';
-import { normalizeEmail, type PublicUser, toPublicUser, type UserRow } from './users';
+import { normalizeEmail, type PublicUser, type UserRow } from './users';
 
 export async function sendVerificationEmail(s: Services, user: Pick<UserRow, 'id' | 'email' | 'username'>) {
   const token = await issueEmailToken(s.db, s.config, {
@@ -30,14 +31,41 @@ export async function registerAccount(
   const passwordHash = await s.hasher.hash(input.password);
   const now = s.clock.now();
   const email = input.email.trim();
-  const [created] = await s.db
-    .insert(users)
-    .values({ email, username: input.username, passwordHash, createdAt: now, updatedAt: now })
-    .onConflictDoNothing()
-    .returning();
+  // The account and its verification token are one statement: never an account without its link.
+  const token = randomToken();
+  const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
+  const expiresAt = new Date(now.getTime() + s.config.VALIDATION_TOKEN_EXPIRE * 1000);
+  const { rows } = await s.db.execute<{ id: string }>(sql`
+    with created as (
+      insert into ${users} (email, username, password_hash, created_at, updated_at)
+      values (${email}, ${input.username}, ${passwordHash}, ${now}, ${now})
+      on conflict do nothing
+      returning id
+    ),
+    link as (
+      insert into ${emailTokens} (user_id, purpose, token_hash, created_at, expires_at)
+      select id, 'verify_email', ${tokenHash}, ${now}, ${expiresAt} from created
+    )
+    select id from created`);
+  const created = rows[0];
   if (created) {
-    await sendVerificationEmail(s, created);
-    return toPublicUser(created, s.config.ADMIN_EMAILS);
+    await s.sendEmail(
+      email,
+      {
+        template: 'verify_email',
+        data: { username: input.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE },
+      },
+      token,
+    );
+    return {
+      id: created.id,
+      email,
+      username: input.username,
+      is_verified: false,
+      is_admin: false,
+      has_password: true,
+      created_at: now.toISOString(),
+    };
   }
   // A unique index said no: find out which. Usernames are public, so a taken one may be said.
   const existing = await s.db
