@@ -22,15 +22,15 @@ export async function stripeControl<T = Record<string, unknown>>(path: string, b
   return (await response.json()) as T;
 }
 
-let adminToken: string | undefined;
+let adminToken: Promise<string> | undefined;
 
 /** The admin of this test file (ADMIN_EMAILS lists admin@edgeauth.test; each file has its own database). */
 export async function asAdmin(): Promise<Record<string, string>> {
-  if (!adminToken) {
-    const admin = await createUser({ email: 'admin@edgeauth.test', isVerified: true });
-    adminToken = (await login(admin.email)).token;
-  }
-  return bearer(adminToken);
+  // Memoise the promise, not the token: parallel first calls must not create the admin twice.
+  adminToken ??= createUser({ email: 'admin@edgeauth.test', isVerified: true }).then(
+    async (admin) => (await login(admin.email)).token,
+  );
+  return bearer(await adminToken);
 }
 
 export interface PlanBody {

@@ -70,11 +70,16 @@ export async function getActivePlanByCode(s: Services, code: string): Promise<Pl
   return plan;
 }
 
+/**
+ * `version` names the plan state this price is for (creation, or the plan's updatedAt): returning to an
+ * earlier amount later must create a new price, not replay the old (archived) one.
+ */
 async function createPrice(
   s: Services,
   productId: string,
   planCode: string,
   input: Pick<PlanInput, 'price_cents' | 'currency' | 'billing_period'>,
+  version: string,
 ) {
   const stripe = stripeClient(s.config);
   const key = await idempotencyKey(
@@ -83,6 +88,7 @@ async function createPrice(
     input.price_cents,
     input.currency,
     input.billing_period,
+    version,
   );
   return callStripe('create the price', () =>
     stripe.prices.create(
@@ -111,7 +117,8 @@ export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow
   const [taken] = await s.db.select({ id: plans.id }).from(plans).where(eq(plans.code, input.code)).limit(1);
   if (taken) throw new AppError('PLAN_CODE_TAKEN', 'A plan with this code exists (codes are never reused)');
   const stripe = stripeClient(s.config);
-  const productKey = await idempotencyKey('product', input.code);
+  // The whole request is in the key: an identical retry reuses the product, a corrected one makes a new one.
+  const productKey = await idempotencyKey('product', input);
   const product = await callStripe('create the product', () =>
     stripe.products.create(
       {
@@ -122,7 +129,7 @@ export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow
       { idempotencyKey: productKey },
     ),
   );
-  const price = await createPrice(s, product.id, input.code, input);
+  const price = await createPrice(s, product.id, input.code, input, 'create');
   const now = s.clock.now();
   const [plan] = await s.db
     .insert(plans)
@@ -143,8 +150,15 @@ export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow
     .onConflictDoNothing()
     .returning();
   if (!plan) {
-    // Lost a race for the code: the Stripe objects are ours alone, so retire them.
-    await archiveQuietly('product', () => stripe.products.update(product.id, { active: false }));
+    // Lost a race for the code. An identical concurrent request got the same product (same key) and
+    // uses it; only a product nobody's plan points at is retired.
+    const [winner] = await s.db
+      .select({ productId: plans.stripeProductId })
+      .from(plans)
+      .where(eq(plans.code, input.code));
+    if (winner?.productId !== product.id) {
+      await archiveQuietly('product', () => stripe.products.update(product.id, { active: false }));
+    }
     throw new AppError('PLAN_CODE_TAKEN', 'A plan with this code exists (codes are never reused)');
   }
   return plan;
@@ -184,7 +198,15 @@ export async function updatePlan(s: Services, id: string, patch: PlanPatch): Pro
     currency: patch.currency ?? plan.currency,
     billing_period: patch.billing_period ?? plan.billingPeriod,
   };
-  const newPrice = priceChanged ? await createPrice(s, productId, plan.code, next) : null;
+  const newPrice = priceChanged ? await createPrice(s, productId, plan.code, next, String(version)) : null;
+  const currentPriceId = plan.stripePriceId;
+  if (!newPrice && patch.is_active === true && !plan.isActive && currentPriceId) {
+    // Retiring archived the price too; restoring the plan must make it purchasable again.
+    const key = await idempotencyKey('price-restore', currentPriceId, version);
+    await callStripe('restore the price', () =>
+      stripe.prices.update(currentPriceId, { active: true }, { idempotencyKey: key }),
+    );
+  }
 
   const [updated] = await s.db
     .update(plans)
@@ -222,14 +244,18 @@ export async function retirePlan(s: Services, id: string): Promise<void> {
   const stripe = stripeClient(s.config);
   const productId = plan.stripeProductId;
   const priceId = plan.stripePriceId;
+  // Keyed by the plan's version: retiring again after a restore is a new request, not a replay.
+  const version = plan.updatedAt.getTime();
   if (productId) {
+    const key = await idempotencyKey('product-retire', plan.id, version);
     await callStripe('archive the product', () =>
-      stripe.products.update(productId, { active: false }, { idempotencyKey: `product-retire:${plan.id}` }),
+      stripe.products.update(productId, { active: false }, { idempotencyKey: key }),
     );
   }
   if (priceId) {
+    const key = await idempotencyKey('price-retire', priceId, version);
     await callStripe('archive the price', () =>
-      stripe.prices.update(priceId, { active: false }, { idempotencyKey: `price-retire:${priceId}` }),
+      stripe.prices.update(priceId, { active: false }, { idempotencyKey: key }),
     );
   }
   await s.db.update(plans).set({ isActive: false, updatedAt: s.clock.now() }).where(eq(plans.id, plan.id));
