@@ -24,5 +24,7 @@ export interface AppEnv {
     userId?: string;
     auth?: Authenticated;
     entitlement?: Entitlement;
+    /** Rows of the route's preload query (see requireAuth's `preload`), read with the session check. */
+    preloaded?: unknown;
   };
 }

@@ -5,8 +5,12 @@ import { AppError } from '../errors';
 import { isAdmin } from '../services/auth/users';
 import { accessOf } from '../services/billing/access';
 import { type PlanTier, TIER_RANK } from '../services/billing/plans';
-import { currentSubscription } from '../services/billing/subscriptions';
-import { authOf } from './auth';
+import { currentSubscription, currentSubscriptionQuery } from '../services/billing/subscriptions';
+import { authOf, type Preload } from './auth';
+
+/** Pair with requireSubscription(): reads the subscription in the session check's round trip. */
+export const preloadSubscription: Preload = (c, userId) =>
+  currentSubscriptionQuery(c.var.services.db, userId);
 
 /** After requireAuth(): verified accounts listed in ADMIN_EMAILS (or flagged is_admin). */
 export function requireAdmin() {

@@ -75,7 +75,11 @@ const list = createRoute({
   tags: ['Sessions'],
   summary: 'List the live sessions of the current user',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
+  middleware: [
+    requireAuth({
+      preload: (c, userId) => listLiveSessions(c.var.services.db, userId, c.var.services.clock.now()),
+    }),
+  ] as const,
   responses: {
     200: jsonResponse(
       z.object({ sessions: z.array(SessionSchema) }),
@@ -123,9 +127,8 @@ export const sessionRoutes = new OpenAPIHono<AppEnv>()
     return c.body(null, 204);
   })
   .openapi(list, async (c) => {
-    const { user, sessionId } = authOf(c);
-    const { db, clock } = c.var.services;
-    const rows = await listLiveSessions(db, user.id, clock.now());
+    const { sessionId } = authOf(c);
+    const rows = c.get('preloaded') as Awaited<ReturnType<typeof listLiveSessions>>;
     const sessions = rows.map((row) => ({
       id: row.id,
       created_at: row.createdAt.toISOString(),

@@ -3,17 +3,18 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
-import { authOf, requireAuth } from '../../middleware/auth';
-import { requireSubscription } from '../../middleware/billing';
+import { authOf, type Preload, requireAuth } from '../../middleware/auth';
+import { preloadSubscription, requireSubscription } from '../../middleware/billing';
 import { accessOf } from '../../services/billing/access';
 import {
+  type CurrentSubscription,
   changePlan,
-  currentSubscription,
-  listPayments,
+  paymentsPageQuery,
   portalUrl,
   previewUpgrade,
   setCancelAtPeriodEnd,
   subscribe,
+  toPaymentsPage,
   toPublicSubscription,
 } from '../../services/billing/subscriptions';
 import { bearerSecurity, jsonBody, jsonResponse } from '../openapi-helpers';
@@ -31,13 +32,19 @@ import {
 const USER_ERRORS = VERIFIED_AUTH_ERRORS;
 const signedIn = () => [requireAuth({ verified: true })];
 
+/** The page is read with the session check; an invalid query reads nothing and the validator answers 422. */
+const preloadPaymentsPage: Preload = (c, userId) => {
+  const page = PageQuerySchema.safeParse(c.req.query());
+  return page.success ? paymentsPageQuery(c.var.services.db, userId, page.data) : undefined;
+};
+
 const me = createRoute({
   method: 'get',
   path: '/billing/subscriptions/me',
   tags: ['Subscriptions'],
   summary: 'The current subscription, with has_access and access_until',
   security: bearerSecurity,
-  middleware: signedIn(),
+  middleware: [requireAuth({ verified: true, preload: preloadSubscription })],
   responses: {
     200: jsonResponse(SubscriptionSchema, 'The subscription'),
     ...problemResponses(...USER_ERRORS, 'NOT_FOUND'),
@@ -151,7 +158,7 @@ const paymentsRoute = createRoute({
   tags: ['Subscriptions'],
   summary: 'Your payments, newest first',
   security: bearerSecurity,
-  middleware: signedIn(),
+  middleware: [requireAuth({ verified: true, preload: preloadPaymentsPage })],
   request: { query: PageQuerySchema },
   responses: {
     200: jsonResponse(PaymentsPageSchema, 'A page of payments'),
@@ -165,7 +172,7 @@ const entitlements = createRoute({
   tags: ['Subscriptions'],
   summary: 'What the current subscription unlocks (guarded by requireSubscription)',
   security: bearerSecurity,
-  middleware: [requireAuth({ verified: true }), requireSubscription()],
+  middleware: [requireAuth({ verified: true, preload: preloadSubscription }), requireSubscription()],
   responses: {
     200: jsonResponse(EntitlementsSchema, 'The entitlements'),
     ...problemResponses(...USER_ERRORS, 'SUBSCRIPTION_REQUIRED'),
@@ -175,7 +182,7 @@ const entitlements = createRoute({
 export const subscriptionRoutes = new OpenAPIHono<AppEnv>()
   .openapi(me, async (c) => {
     const { services } = c.var;
-    const current = await currentSubscription(services, authOf(c).user.id);
+    const [current] = c.get('preloaded') as CurrentSubscription[];
     if (!current) throw new AppError('NOT_FOUND', 'No subscription found for this user.');
     const access = accessOf(current.subscription, services.clock.now(), services.config.PAST_DUE_GRACE_DAYS);
     return c.json(toPublicSubscription(current.subscription, current.plan, access), 200);
@@ -195,9 +202,11 @@ export const subscriptionRoutes = new OpenAPIHono<AppEnv>()
     c.json(await setCancelAtPeriodEnd(c.var.services, authOf(c).user, false), 200),
   )
   .openapi(portal, async (c) => c.json({ url: await portalUrl(c.var.services, authOf(c).user) }, 200))
-  .openapi(paymentsRoute, async (c) =>
-    c.json(await listPayments(c.var.services, authOf(c).user.id, c.req.valid('query')), 200),
-  )
+  .openapi(paymentsRoute, (c) => {
+    const page = c.req.valid('query');
+    const preloaded = c.get('preloaded') as Awaited<ReturnType<typeof paymentsPageQuery>>;
+    return c.json(toPaymentsPage(preloaded.rows, page), 200);
+  })
   .openapi(entitlements, (c) => {
     const entitlement = c.get('entitlement')!;
     return c.json(

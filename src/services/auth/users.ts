@@ -47,12 +47,11 @@ export async function findUserByEmail(db: Database, email: string): Promise<User
 }
 
 /** The user behind an access token together with the state of its session, in one query. */
-export async function loadUserWithSession(db: Database, userId: string, sessionId: string) {
-  const [row] = await db
+export function userWithSessionQuery(db: Database, userId: string, sessionId: string) {
+  return db
     .select({ user: users, sessionRevokedAt: sessions.revokedAt, sessionExpiresAt: sessions.expiresAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))
     .limit(1);
-  return row ?? null;
 }

@@ -15,8 +15,8 @@ const CHECKOUT_IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
 type SubscriptionRow = typeof subscriptions.$inferSelect;
 
 /** The user's live subscription if any, else the most recent one, with its plan: one query. */
-export async function currentSubscription(s: Services, userId: string) {
-  const [row] = await s.db
+export function currentSubscriptionQuery(db: Services['db'], userId: string) {
+  return db
     .select({ subscription: subscriptions, plan: plans })
     .from(subscriptions)
     .innerJoin(plans, eq(plans.id, subscriptions.planId))
@@ -28,6 +28,12 @@ export async function currentSubscription(s: Services, userId: string) {
       desc(subscriptions.createdAt),
     )
     .limit(1);
+}
+
+export type CurrentSubscription = Awaited<ReturnType<typeof currentSubscriptionQuery>>[number];
+
+export async function currentSubscription(s: Services, userId: string): Promise<CurrentSubscription | null> {
+  const [row] = await currentSubscriptionQuery(s.db, userId);
   return row ?? null;
 }
 
@@ -260,32 +266,48 @@ export async function portalUrl(s: Services, user: UserRow): Promise<string> {
   return session.url;
 }
 
-export async function listPayments(
-  s: Services,
+interface PaymentPageRow extends Record<string, unknown> {
+  total: string;
+  id: string | null;
+  amount_cents: number | null;
+  currency: string | null;
+  status: 'succeeded' | 'failed' | 'pending' | null;
+  invoice_id: string | null;
+  subscription_id: string | null;
+  created_at: string | null;
+}
+
+/**
+ * One page of the user's payments and their total, in one query: the total comes from a one-row CTE
+ * joined to the page, so a page past the end still says how many there are.
+ */
+export function paymentsPageQuery(
+  db: Services['db'],
   userId: string,
   { limit, offset }: { limit: number; offset: number },
 ) {
-  const rows = await s.db
-    .select({ payment: payments, total: sql<number>`count(*) over ()`.mapWith(Number) })
-    .from(payments)
-    .where(eq(payments.userId, userId))
-    .orderBy(desc(payments.createdAt), desc(payments.id))
-    .limit(limit)
-    .offset(offset);
-  const total = rows[0]?.total ?? 0;
-  return {
-    data: rows.map(({ payment }) => ({
-      id: payment.id,
-      amount_cents: payment.amountCents,
-      currency: payment.currency,
-      status: payment.status,
-      invoice_id: payment.stripeInvoiceId,
-      subscription_id: payment.subscriptionId,
-      created_at: payment.createdAt.toISOString(),
-    })),
-    total,
-    limit,
-    offset,
-    has_more: offset + rows.length < total,
-  };
+  return db.execute<PaymentPageRow>(sql`
+    with counted as (select count(*) as total from ${payments} where user_id = ${userId})
+    select counted.total, page.id, page.amount_cents, page.currency, page.status, page.stripe_invoice_id as invoice_id,
+      page.subscription_id, to_char(page.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+    from counted left join lateral (
+      select * from ${payments} where user_id = ${userId}
+      order by created_at desc, id desc limit ${limit} offset ${offset}
+    ) page on true`);
+}
+
+export function toPaymentsPage(rows: PaymentPageRow[], { limit, offset }: { limit: number; offset: number }) {
+  const total = Number(rows[0]?.total ?? 0);
+  const data = rows
+    .filter((row) => row.id !== null)
+    .map((row) => ({
+      id: row.id!,
+      amount_cents: row.amount_cents!,
+      currency: row.currency!,
+      status: row.status!,
+      invoice_id: row.invoice_id!,
+      subscription_id: row.subscription_id,
+      created_at: row.created_at!,
+    }));
+  return { data, total, limit, offset, has_more: offset + data.length < total };
 }

@@ -79,8 +79,9 @@ function noticeFor(event: Stripe.Event): SubscriptionNotice | null {
       const previous = (event.data.previous_attributes ?? {}) as Partial<Stripe.Subscription>;
       const sub = event.data.object as Stripe.Subscription;
       if (previous.cancel_at_period_end === false && sub.cancel_at_period_end) return 'cancel_scheduled';
-      if (previous.items !== undefined) return 'plan_changed';
-      return null;
+      // Items also change at every renewal (their period dates): only a different price is a plan change.
+      const before = previous.items?.data?.[0]?.price?.id;
+      return before && before !== sub.items.data[0]?.price.id ? 'plan_changed' : null;
     }
     default:
       return null;
