@@ -1,0 +1,191 @@
+// The local stack behind `npm run dev`, `npm run openapi:check` and `npm run test:browser`: the
+// stand-ins, then `wrangler dev` wired to them. One place, so every tool runs the Worker the same way.
+// startTestStack() is the throw-away variant: free ports, fresh secrets and state, no .dev.vars.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { copyDocsAssets } from './docs-assets.mjs';
+import { startStandins } from './standins/index.mjs';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** .dev.vars.example with every "generate-me" replaced by a fresh random secret. */
+export function renderDevVars() {
+  const example = readFileSync(path.join(root, '.dev.vars.example'), 'utf8');
+  return example.replaceAll('generate-me', () => randomBytes(48).toString('base64url'));
+}
+
+/** A port nobody listens on right now (the OS picks it), for callers that cannot pass port 0. */
+export function findFreePort(host = '127.0.0.1') {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = /** @type {net.AddressInfo} */ (server.address());
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * @param {{
+ *   apiPort: number,
+ *   standinPorts?: Parameters<typeof startStandins>[0]['ports'],
+ *   postgresUrl?: string, redisUrl?: string, dataDir?: string,
+ *   envFile?: string,  // secrets and settings for wrangler instead of .dev.vars
+ *   persistTo?: string, // wrangler's local state directory instead of .wrangler/state
+ *   vars?: Record<string, string>, // last word over every other source
+ *   wranglerOutput?: 'inherit' | number, // a file descriptor keeps wrangler's output out of the terminal
+ *   log?: (line: string) => void,
+ * }} options
+ */
+export async function startDevStack({
+  apiPort,
+  standinPorts,
+  postgresUrl,
+  redisUrl,
+  dataDir,
+  envFile,
+  persistTo,
+  vars: overrides = {},
+  wranglerOutput = 'inherit',
+  log = () => {},
+}) {
+  copyDocsAssets();
+  const standins = await startStandins({ ports: standinPorts, postgresUrl, redisUrl, dataDir, log });
+  const api = `http://127.0.0.1:${apiPort}`;
+
+  // The stand-ins' real addresses win over .dev.vars, so changed ports or a real server just work.
+  const vars = {
+    DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${standins.neon.defaultDatabase}`,
+    NEON_FETCH_ENDPOINT: standins.neon.sqlUrl,
+    UPSTASH_REDIS_REST_URL: standins.upstash.url,
+    UPSTASH_REDIS_REST_TOKEN: standins.upstash.token,
+    MAIL_API_URL: standins.mail.url,
+    APP_URL: api,
+    // Offline Google and GitHub: their consent pages are served by the local OAuth stand-in.
+    ...standins.oauth.urls,
+    GOOGLE_CLIENT_ID: process.env.GOOGLE_CLIENT_ID ?? 'local-google-client',
+    GOOGLE_CLIENT_SECRET: process.env.GOOGLE_CLIENT_SECRET ?? 'local-google-secret',
+    GITHUB_CLIENT_ID: process.env.GITHUB_CLIENT_ID ?? 'local-github-client',
+    GITHUB_CLIENT_SECRET: process.env.GITHUB_CLIENT_SECRET ?? 'local-github-secret',
+    // The offline billing sandbox, unless real Stripe test keys are given in the environment.
+    ...(process.env.STRIPE_SECRET_KEY
+      ? {}
+      : {
+          STRIPE_SECRET_KEY: standins.stripe.apiKey,
+          STRIPE_WEBHOOK_SECRET: standins.stripe.webhookSecret,
+          STRIPE_API_BASE: standins.stripe.url,
+        }),
+    ...overrides,
+  };
+  standins.stripe.setWebhookUrl(`${api}/billing/stripe/webhook`);
+
+  const wrangler = spawn(
+    path.join(root, 'node_modules/.bin/wrangler'),
+    [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(apiPort),
+      '--test-scheduled',
+      '--show-interactive-dev-session=false',
+      ...(envFile ? ['--env-file', envFile] : []),
+      ...(persistTo ? ['--persist-to', persistTo] : []),
+      ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
+    ],
+    { cwd: root, stdio: ['ignore', wranglerOutput, wranglerOutput] },
+  );
+  let running = true;
+  const exited = new Promise((resolve) => {
+    wrangler.once('exit', (code, signal) => resolve({ code, signal }));
+    // Could not start at all (e.g. node_modules missing): 'exit' never comes.
+    wrangler.once('error', (error) => {
+      log(`wrangler dev could not start: ${error.message}`);
+      resolve({ code: null, signal: null, error });
+    });
+  }).finally(() => {
+    running = false;
+  });
+
+  let stopped;
+  return {
+    api,
+    standins,
+    wrangler,
+    /** Resolves with wrangler's exit code and signal, whoever stopped it. */
+    exited,
+    /** True once GET /health answers 200; false if wrangler exits or two minutes pass first. */
+    async waitForHealth() {
+      for (let attempt = 0; attempt < 240 && running; attempt++) {
+        try {
+          const response = await fetch(`${api}/health`);
+          if (response.status === 200) return true;
+        } catch {
+          // wrangler is still starting
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      return false;
+    },
+    /** Stops wrangler (SIGKILL after 10 s if SIGTERM is not enough), then the stand-ins. Idempotent. */
+    stop() {
+      stopped ??= (async () => {
+        if (running) {
+          wrangler.kill('SIGTERM');
+          const timer = setTimeout(() => wrangler.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await standins.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/**
+ * A stack that shares nothing with `npm run dev` or another run: free ports, in-memory stand-ins,
+ * settings from .dev.vars.example with fresh secrets (the developer's .dev.vars is not read), and
+ * wrangler state in a temporary directory that stop() removes. Wrangler's output goes to `logFile`.
+ * @param {{ logFile: string, vars?: Record<string, string>, log?: (line: string) => void }} options
+ */
+export async function startTestStack({ logFile, vars, log }) {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'edgeauth-stack-'));
+  const envFile = path.join(scratch, 'dev.vars');
+  writeFileSync(envFile, renderDevVars(), { mode: 0o600 });
+  const output = openSync(logFile, 'w');
+  const cleanUp = () => {
+    rmSync(scratch, { recursive: true, force: true });
+    closeSync(output);
+  };
+  let stack;
+  try {
+    stack = await startDevStack({
+      apiPort: await findFreePort(),
+      standinPorts: { neon: 0, upstash: 0, mail: 0, oauth: 0, stripe: 0 },
+      envFile,
+      persistTo: path.join(scratch, 'state'),
+      vars,
+      wranglerOutput: output,
+      log,
+    });
+  } catch (error) {
+    cleanUp();
+    throw error;
+  }
+  let stopped;
+  return {
+    ...stack,
+    stop() {
+      stopped ??= stack.stop().finally(cleanUp);
+      return stopped;
+    },
+  };
+}
