@@ -15,6 +15,7 @@ import { billingRoutes } from './routes/billing';
 import { WEBHOOK_PATH } from './routes/billing/webhook';
 import { docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
+import { finishDocument } from './routes/openapi-document';
 import { pageRoutes } from './routes/pages';
 import { validationHook } from './routes/validation';
 
@@ -61,15 +62,21 @@ export function createApp() {
     name: REFRESH_COOKIE,
     description: 'httpOnly refresh-token cookie, sent by browsers to /refresh-token only.',
   });
-  app.doc31('/openapi.json', (c) => ({
-    openapi: '3.1.0',
-    info: {
-      title: `${c.var.services.config.APP_NAME} API`,
-      version: '0.1.0',
-      description: 'Authentication and subscription billing for SaaS products, on Cloudflare Workers.',
-    },
-    servers: [{ url: c.var.services.config.APP_URL }],
-  }));
+  app.get('/openapi.json', (c) =>
+    c.json(
+      finishDocument(
+        app.getOpenAPI31Document({
+          openapi: '3.1.0',
+          info: {
+            title: `${c.var.services.config.APP_NAME} API`,
+            version: '0.1.0',
+            description: 'Authentication and subscription billing for SaaS products, on Cloudflare Workers.',
+          },
+          servers: [{ url: c.var.services.config.APP_URL }],
+        }),
+      ),
+    ),
+  );
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);

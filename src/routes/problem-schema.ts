@@ -39,6 +39,20 @@ export const STRIPE_ERRORS = [
   'FEATURE_NOT_CONFIGURED',
 ] as const satisfies readonly ErrorCode[];
 
+const header = (description: string) => ({ description, schema: { type: 'string' as const } });
+
+/** Headers that come with a status wherever it is answered. */
+const HEADERS_BY_STATUS: Record<number, Record<string, ReturnType<typeof header>>> = {
+  401: { 'WWW-Authenticate': header('Bearer challenge (RFC 6750)') },
+  405: { Allow: header('The methods this path accepts') },
+  429: {
+    'Retry-After': header('Seconds until a request may succeed'),
+    'RateLimit-Limit': header('Requests allowed per window'),
+    'RateLimit-Remaining': header('Requests left in the window'),
+    'RateLimit-Reset': header('Seconds until the window resets'),
+  },
+};
+
 /** The `responses` entries for the given error codes, grouped by status. */
 export function problemResponses(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
@@ -51,6 +65,7 @@ export function problemResponses(...codes: ErrorCode[]) {
       status,
       {
         description: grouped.map((code) => `${code}: ${ERROR_CODES[code].title}`).join('; '),
+        ...(HEADERS_BY_STATUS[status] ? { headers: HEADERS_BY_STATUS[status] } : {}),
         content: { 'application/problem+json': { schema: ProblemSchema } },
       },
     ]),

@@ -25,7 +25,8 @@ const refresh = createRoute({
     `Browsers send the \`${REFRESH_COOKIE}\` cookie (and must send an allowed Origin); native clients send ` +
     '`{"refresh_token": ...}` in the body and get the next one in the body. Every use rotates the token. ' +
     'A rotated token presented again within a short grace window gets the same successor; later, it revokes the session.',
-  security: [{ refreshCookie: [] }],
+  // The cookie (browsers) or a refresh_token in the body (native clients, no security scheme).
+  security: [{ refreshCookie: [] }, {} as Record<string, string[]>],
   middleware: [rateLimit('refresh')] as const,
   request: {
     body: { required: false, content: { 'application/json': { schema: RefreshSchema } } },
