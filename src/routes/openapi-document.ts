@@ -1,9 +1,10 @@
 // Finishes the generated OpenAPI document with what every operation shares, so no route has to repeat
-// it: an operationId derived from method and path, and the errors any request can meet (405, 413, 500).
+// it: an operationId derived from method and path, and the errors any request can meet (405, 413, 500;
+// with a body also 400 and 415).
 import type { ERROR_CODES } from '../errors';
 import { problemResponses } from './problem-schema';
 
-type Operation = { operationId?: string; responses?: Record<string, unknown> };
+type Operation = { operationId?: string; requestBody?: unknown; responses?: Record<string, unknown> };
 
 const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
@@ -28,11 +29,12 @@ const EVERYWHERE: (keyof typeof ERROR_CODES)[] = [
 
 export function finishDocument<T extends { paths?: object }>(doc: T): T {
   const shared = problemResponses(...EVERYWHERE);
+  const withBody = problemResponses(...EVERYWHERE, 'MALFORMED_REQUEST', 'UNSUPPORTED_MEDIA_TYPE');
   for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Record<string, Operation>][]) {
     for (const [method, operation] of Object.entries(item)) {
       if (!METHODS.has(method)) continue;
       operation.operationId ??= operationIdFor(method, path);
-      operation.responses = { ...shared, ...operation.responses };
+      operation.responses = { ...(operation.requestBody ? withBody : shared), ...operation.responses };
     }
   }
   return doc;

@@ -16,3 +16,23 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 }
 
 export const bearerSecurity = [{ bearer: [] }];
+
+/** C0 controls other than tab, line feed and carriage return, and DEL. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Free text we store and send on (to Postgres, to Stripe): well-formed Unicode without control
+ * characters. Postgres refuses NUL and Stripe refuses lone surrogates; both must be a 422, not a 5xx.
+ */
+export function safeText(schema: z.ZodString = z.string()) {
+  return schema.refine(
+    (text) => text.isWellFormed() && !hasControlCharacter(text),
+    'Contains control characters or invalid Unicode',
+  );
+}

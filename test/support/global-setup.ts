@@ -2,6 +2,7 @@
 // TEST_POSTGRES_URL / TEST_REDIS_URL switch the stand-ins from the embedded engines to real servers.
 import type { TestProject } from 'vitest/node';
 import { startStandins } from '../../scripts/standins/index.mjs';
+import { startResultsSink } from './results-sink';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,6 +16,10 @@ declare module 'vitest' {
     stripeUrl: string;
     stripeApiKey: string;
     stripeWebhookSecret: string;
+    /** Where test files PUT reports that land in test-results/ (see results-sink.ts). */
+    resultsUrl: string;
+    /** FC_SEED from the shell, to replay a fast-check run ('' for a random seed). */
+    fcSeed: string;
   }
 }
 
@@ -38,5 +43,11 @@ export default async function setup(project: TestProject) {
   project.provide('stripeUrl', standins.stripe.url);
   project.provide('stripeApiKey', standins.stripe.apiKey);
   project.provide('stripeWebhookSecret', standins.stripe.webhookSecret);
-  return () => standins.close();
+  const results = await startResultsSink();
+  project.provide('resultsUrl', results.url);
+  project.provide('fcSeed', process.env.FC_SEED ?? '');
+  return async () => {
+    await results.close();
+    await standins.close();
+  };
 }

@@ -9,7 +9,7 @@ import { requestPasswordReset, resetPassword } from '../../services/auth/passwor
 import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
 import { escapeHtml, htmlPage, wantsHtml } from '../pages';
-import { AUTH_ERRORS, problemResponses } from '../problem-schema';
+import { AUTH_ERRORS, ProblemSchema, problemResponses } from '../problem-schema';
 import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
 
 export const RESET_REQUESTED = 'If an account with this email exists, a password reset link has been sent.';
@@ -27,6 +27,13 @@ const verify = createRoute({
       content: { 'application/json': { schema: MessageSchema }, 'text/html': { schema: { type: 'string' } } },
     },
     ...problemResponses('INVALID_EMAIL_TOKEN', 'VALIDATION_FAILED'),
+    400: {
+      description: 'INVALID_EMAIL_TOKEN: the link is invalid, used or expired (browsers get a page)',
+      content: {
+        'application/problem+json': { schema: ProblemSchema },
+        'text/html': { schema: { type: 'string' } },
+      },
+    },
   },
 });
 

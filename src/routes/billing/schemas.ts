@@ -1,5 +1,6 @@
 // Request and response shapes of the billing routes, as documented in the OpenAPI output.
 import { z } from '@hono/zod-openapi';
+import { safeText } from '../openapi-helpers';
 
 const PlanCode = z
   .string()
@@ -28,8 +29,8 @@ export const PlanSchema = z
 export const PlanCreateSchema = z
   .object({
     code: PlanCode,
-    name: z.string().trim().min(1).max(100),
-    description: z.string().max(500).nullish(),
+    name: safeText(z.string().trim().min(1).max(100)),
+    description: safeText(z.string().max(500)).nullish(),
     price_cents: z.number().int().min(0).max(100_000_000),
     currency: z
       .string()
@@ -38,15 +39,18 @@ export const PlanCreateSchema = z
       .default('usd'),
     billing_period: Period,
     tier: Tier.default('free'),
-    features: z.array(z.string().min(1).max(100)).max(50).default([]),
+    features: z
+      .array(safeText(z.string().min(1).max(100)))
+      .max(50)
+      .default([]),
   })
   .strict()
   .openapi('PlanCreate');
 
 export const PlanPatchSchema = z
   .object({
-    name: z.string().trim().min(1).max(100),
-    description: z.string().max(500).nullable(),
+    name: safeText(z.string().trim().min(1).max(100)),
+    description: safeText(z.string().max(500)).nullable(),
     price_cents: z.number().int().min(0).max(100_000_000),
     currency: z
       .string()
@@ -54,7 +58,7 @@ export const PlanPatchSchema = z
       .transform((c) => c.toLowerCase()),
     billing_period: Period,
     tier: Tier,
-    features: z.array(z.string().min(1).max(100)).max(50),
+    features: z.array(safeText(z.string().min(1).max(100))).max(50),
     is_active: z.boolean(),
   })
   .partial()
