@@ -13,10 +13,10 @@ import { provideServices } from './middleware/services';
 import { authRoutes } from './routes/auth';
 import { billingRoutes } from './routes/billing';
 import { WEBHOOK_PATH } from './routes/billing/webhook';
-import { docsRoutes } from './routes/docs';
+import { docsPaths, docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { finishDocument } from './routes/openapi-document';
-import { pageRoutes } from './routes/pages';
+import { pagePaths, pageRoutes } from './routes/pages';
 import { validationHook } from './routes/validation';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -50,6 +50,7 @@ export function createApp() {
     .route('/', pageRoutes)
     .route('/', billingRoutes);
 
+  for (const path of [...docsPaths, ...pagePaths]) app.openAPIRegistry.registerPath(path);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

@@ -28,3 +28,28 @@ export const docsRoutes = new Hono<AppEnv>().get('/docs', (c) => {
   );
   return c.html(page(escapeHtml(c.var.services.config.APP_NAME)));
 });
+
+/** OpenAPI entries for the reference itself. */
+export const docsPaths = [
+  {
+    method: 'get' as const,
+    path: '/docs',
+    tags: ['Operations'],
+    summary: 'This API reference (Swagger UI)',
+    responses: {
+      200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' as const } } } },
+    },
+  },
+  {
+    method: 'get' as const,
+    path: '/openapi.json',
+    tags: ['Operations'],
+    summary: 'This OpenAPI 3.1 document',
+    responses: {
+      200: {
+        description: 'The document',
+        content: { 'application/json': { schema: { type: 'object' as const } } },
+      },
+    },
+  },
+];

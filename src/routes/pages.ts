@@ -58,3 +58,32 @@ export const pageRoutes = new Hono<AppEnv>()
 <script src="/pages/reset-password.js"></script>`,
     ),
   );
+
+const htmlResponse = (description: string) => ({
+  200: { description, content: { 'text/html': { schema: { type: 'string' as const } } } },
+});
+
+/** OpenAPI entries for the pages above (plain Hono routes, documented here). */
+export const pagePaths = [
+  {
+    method: 'get' as const,
+    path: '/billing/success',
+    tags: ['Pages'],
+    summary: 'Where Stripe Checkout returns after paying (when no FRONTEND_URL is set)',
+    responses: htmlResponse('A short confirmation page'),
+  },
+  {
+    method: 'get' as const,
+    path: '/billing/cancel',
+    tags: ['Pages'],
+    summary: 'Where Stripe Checkout returns when cancelled (when no FRONTEND_URL is set)',
+    responses: htmlResponse('A short notice page'),
+  },
+  {
+    method: 'get' as const,
+    path: '/reset-password',
+    tags: ['Pages'],
+    summary: 'The password reset form the emailed link opens (when no FRONTEND_URL is set)',
+    responses: htmlResponse('A form that posts to /new-password'),
+  },
+];

@@ -49,9 +49,12 @@ describe('GET /openapi.json', () => {
           `${method} ${path}`,
         ).toBe(true);
         for (const status of statuses.filter((s) => Number(s) >= 400)) {
-          expect(Object.keys(operation.responses?.[status]?.content ?? {})).toEqual([
-            'application/problem+json',
-          ]);
+          // Always the problem document; a page route may also offer HTML to browsers.
+          const types = Object.keys(operation.responses?.[status]?.content ?? {});
+          expect(types[0], `${method} ${path} ${status}`).toBe('application/problem+json');
+          expect(types.filter((t) => t !== 'application/problem+json').every((t) => t === 'text/html')).toBe(
+            true,
+          );
         }
       }
     }
