@@ -28,7 +28,7 @@ export async function startNeonHttp({
   log = () => {},
 } = {}) {
   const backend = postgresUrl
-    ? await createPostgresBackend(postgresUrl)
+    ? await createPostgresBackend(postgresUrl, { log })
     : await createPgliteBackend({ dataDir, defaultDatabase: DEFAULT_DATABASE });
   const defaultDatabase = backend.baseName ?? DEFAULT_DATABASE;
   await backend.create(defaultDatabase);

@@ -144,7 +144,9 @@ export async function createPgliteBackend({ dataDir, defaultDatabase } = {}) {
  * A real Postgres server. Each stand-in database is a server database named `<base>` or
  * `<base>_<name>`, created and migrated on demand.
  */
-export async function createPostgresBackend(serverUrl) {
+const LEFTOVER_AGE_MS = 3 * 60 * 60 * 1000;
+
+export async function createPostgresBackend(serverUrl, { log = () => {} } = {}) {
   const { default: pg } = await import('pg');
   const { drizzle } = await import('drizzle-orm/node-postgres');
   const { migrate } = await import('drizzle-orm/node-postgres/migrator');
@@ -162,6 +164,7 @@ export async function createPostgresBackend(serverUrl) {
 
   async function admin(sql) {
     const client = new pg.Client({ connectionString: urlFor('postgres') });
+    client.on('error', (error) => log(`postgres admin connection: ${error.message}`));
     await client.connect();
     try {
       return await client.query(sql);
@@ -176,6 +179,8 @@ export async function createPostgresBackend(serverUrl) {
     );
     if (rowCount === 0) await admin(`create database "${database.replaceAll('"', '""')}"`);
     const pool = new pg.Pool({ connectionString: urlFor(database), max: 8 });
+    // An idle connection the server closes (a restart, a forced drop) must not crash the stand-in.
+    pool.on('error', (error) => log(`postgres pool ${database}: ${error.message}`));
     // Migrations are serialised across processes by drizzle's own table; concurrent starts are rare.
     await migrate(drizzle(pool), { migrationsFolder: MIGRATIONS_DIR });
     return pool;
@@ -194,10 +199,18 @@ export async function createPostgresBackend(serverUrl) {
   }
 
   // Per-test-file databases (named `<base>_t_...`) left behind by an interrupted run.
+  // Only old ones: another test run on this machine may be using its databases right now. The test
+  // setup names them t_<base-36 creation time>_<random>.
   const leftovers = await admin(
     `select datname from pg_database where datname like '${baseName.replaceAll("'", "''")}\\_t\\_%'`,
   );
-  for (const { datname } of leftovers.rows) await admin(`drop database if exists "${datname}" with (force)`);
+  const cutoff = Date.now() - LEFTOVER_AGE_MS;
+  for (const { datname } of leftovers.rows) {
+    const created = Number.parseInt(datname.slice(baseName.length + 3).split('_')[0] ?? '', 36);
+    if (!Number.isFinite(created) || created < cutoff) {
+      await admin(`drop database if exists "${datname}" with (force)`);
+    }
+  }
 
   return {
     kind: 'postgres',

@@ -4,7 +4,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { bindings } from './bindings';
 import { useDatabase } from './worker';
 
-const name = `t_${crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;
+// The creation time leads the name so a later run only sweeps databases old enough to be abandoned.
+const name = `t_${Date.now().toString(36)}_${crypto.randomUUID().replaceAll('-', '').slice(0, 12)}`;
 
 beforeAll(async () => {
   const res = await fetch(`${bindings.TEST_NEON_URL}/_standin/databases`, {
