@@ -5,7 +5,11 @@ import { AppError } from '../errors';
 import { isAdmin } from '../services/auth/users';
 import { accessOf } from '../services/billing/access';
 import { type PlanTier, TIER_RANK } from '../services/billing/plans';
-import { currentSubscription, currentSubscriptionQuery } from '../services/billing/subscriptions';
+import {
+  type CurrentSubscription,
+  currentSubscription,
+  currentSubscriptionQuery,
+} from '../services/billing/subscriptions';
 import { authOf, type Preload } from './auth';
 
 /** Pair with requireSubscription(): reads the subscription in the session check's round trip. */
@@ -29,7 +33,11 @@ export function requireAdmin() {
 export function requireSubscription({ minTier = 'free' }: { minTier?: PlanTier } = {}) {
   return createMiddleware<AppEnv>(async function requireSubscriptionMiddleware(c, next) {
     const { services } = c.var;
-    const current = await currentSubscription(services, authOf(c).user.id);
+    // Read with the session check when the route asked for preloadSubscription; else read it now.
+    const preloaded = c.get('preloaded') as CurrentSubscription[] | undefined;
+    const current = preloaded
+      ? (preloaded[0] ?? null)
+      : await currentSubscription(services, authOf(c).user.id);
     const access = accessOf(
       current?.subscription ?? null,
       services.clock.now(),

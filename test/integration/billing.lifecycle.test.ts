@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPlan, subscribedUser } from '../support/billing';
-import { api } from '../support/worker';
+import { api, databaseRoundTrips } from '../support/worker';
 
 describe('subscription lifecycle', () => {
   it('subscribe → pay → access, with payments and entitlements', async () => {
@@ -23,5 +23,18 @@ describe('subscription lifecycle', () => {
       total: 1,
       data: [{ amount_cents: 1900, status: 'succeeded' }],
     });
+  });
+
+  it('answers /billing/entitlements in one database round trip, and the plan list from cache', async () => {
+    const plan = await createPlan();
+    const { headers } = await subscribedUser(plan);
+    const before = await databaseRoundTrips();
+    expect((await api('/billing/entitlements', { headers })).status).toBe(200);
+    expect((await databaseRoundTrips()) - before).toBe(1);
+    await api('/billing/plans');
+    const cached = await databaseRoundTrips();
+    const list = (await (await api('/billing/plans')).json()) as { code: string }[];
+    expect(await databaseRoundTrips()).toBe(cached);
+    expect(list.map((p) => p.code)).toContain(plan.code);
   });
 });

@@ -44,12 +44,30 @@ export function toPublicPlan(plan: PlanRow) {
 
 const interval = (period: BillingPeriod) => (period === 'yearly' ? 'year' : 'month');
 
-export function listActivePlans(s: Services) {
-  return s.db
+/**
+ * The public catalogue is read on every pricing page but changes rarely: each isolate keeps it for
+ * PLAN_CACHE_MS (per database), and a plan write in the same isolate drops it at once. Other isolates
+ * see a change within PLAN_CACHE_MS.
+ */
+export const PLAN_CACHE_MS = 30_000;
+const planCache = new Map<string, { rows: PlanRow[]; until: number }>();
+
+export async function listActivePlans(s: Services): Promise<PlanRow[]> {
+  const key = s.config.DATABASE_URL;
+  const now = Date.now();
+  const cached = planCache.get(key);
+  if (cached && cached.until > now) return cached.rows;
+  const rows = await s.db
     .select()
     .from(plans)
     .where(eq(plans.isActive, true))
     .orderBy(asc(plans.priceCents), asc(plans.code));
+  planCache.set(key, { rows, until: now + PLAN_CACHE_MS });
+  return rows;
+}
+
+function forgetCachedPlans(s: Services) {
+  planCache.delete(s.config.DATABASE_URL);
 }
 
 export async function getPlan(s: Services, id: string, { includeRetired = false } = {}): Promise<PlanRow> {
@@ -149,6 +167,7 @@ export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow
     })
     .onConflictDoNothing()
     .returning();
+  forgetCachedPlans(s);
   if (!plan) {
     // Lost a race for the code. An identical concurrent request got the same product (same key) and
     // uses it; only a product nobody's plan points at is retired.
@@ -225,6 +244,7 @@ export async function updatePlan(s: Services, id: string, patch: PlanPatch): Pro
     // Optimistic concurrency: a concurrent edit makes this one fail cleanly.
     .where(and(eq(plans.id, plan.id), eq(plans.updatedAt, plan.updatedAt)))
     .returning();
+  forgetCachedPlans(s);
   if (!updated) {
     if (newPrice) await archiveQuietly('price', () => stripe.prices.update(newPrice.id, { active: false }));
     throw new AppError('CONFLICT', 'The plan was changed concurrently; reload and try again');
@@ -259,4 +279,5 @@ export async function retirePlan(s: Services, id: string): Promise<void> {
     );
   }
   await s.db.update(plans).set({ isActive: false, updatedAt: s.clock.now() }).where(eq(plans.id, plan.id));
+  forgetCachedPlans(s);
 }
