@@ -1,0 +1,195 @@
+// `npm run bench`: measures the real Worker under `wrangler dev` with the local stand-ins and prints one
+// table (also written to bench/results.md): database round trips per route, Argon2id in workerd against
+// native, bundle size and startup, throughput and latency against a bare route, and CPU per request.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureNativeHashing, measureWorkerdHashing, RSS_CHECKPOINTS } from './argon2.mjs';
+import { measureBundle } from './bundle.mjs';
+import { cpuPerRequest } from './cpu.mjs';
+import { createClient, expectStatus } from './http.mjs';
+import { LOAD, measureLoad, refreshChains } from './load.mjs';
+import { renderTable } from './report.mjs';
+import { measureRoundTrips, PASSWORD } from './round-trips.mjs';
+import { BENCH_RATE_LIMIT, startStack } from './stack.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tmpDir = path.join(root, 'bench/tmp');
+const CPU_REQUESTS = 200;
+const CPU_LOGINS = 10;
+const startedAt = performance.now();
+const progress = (line) =>
+  console.error(`bench ${((performance.now() - startedAt) / 1000).toFixed(0)}s: ${line}`);
+
+rmSync(tmpDir, { recursive: true, force: true });
+mkdirSync(tmpDir, { recursive: true });
+
+let stack;
+process.on('exit', () => stack?.killSync());
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    await stack?.close().catch(() => {});
+    process.exit(130);
+  });
+}
+
+/**
+ * wrangler dev rebuilds and swaps the Worker when a file it was built from changes (an edit, or a
+ * concurrent `npm test`, whose vitest writes node_modules/.vite-temp); numbers after that are meaningless.
+ */
+function assertNotReloaded(server) {
+  if (server.reloads > 0) {
+    throw new Error(
+      'wrangler dev rebuilt the Worker during the run because a source or node_modules entry changed ' +
+        '(an edit, or `npm test` running at the same time); run the benchmark again on a quiet tree',
+    );
+  }
+}
+
+async function signIn(call, email) {
+  const response = await call('/login', {
+    method: 'POST',
+    json: { email, password: PASSWORD },
+    headers: { 'x-refresh-token-transport': 'body' },
+  });
+  return expectStatus(response, 200, 'login for the load phase').body;
+}
+
+/** Throughput and CPU against the benchmark Worker, after its isolate has done the hashing runs. */
+async function measureRequests(server, userEmail) {
+  const call = createClient(server.url);
+  const { token } = await signIn(call, userEmail);
+  const bearer = { authorization: `Bearer ${token}` };
+  const chainStarts = [];
+  for (let i = 0; i < LOAD.connections; i++) chainStarts.push((await signIn(call, userEmail)).refresh_token);
+  const chains = refreshChains(chainStarts);
+
+  progress('load: autocannon, each route after the bare route');
+  const load = await measureLoad(
+    server.url,
+    [
+      { label: 'GET /me', scenario: () => ({ url: `${server.url}/me`, headers: bearer }) },
+      { label: 'GET /billing/plans', scenario: () => ({ url: `${server.url}/billing/plans` }) },
+      {
+        label: 'POST /refresh-token (body, chained)',
+        scenario: () => ({ url: server.url, ...chains.scenario() }),
+      },
+    ],
+    () => ({ url: `${server.url}/bench/bare` }),
+  );
+  if (chains.dry > 0) throw new Error(`the refresh-token pool ran dry ${chains.dry} times`);
+  assertNotReloaded(server);
+
+  progress('CPU per request: workerd schedstat');
+  const pid = server.workerdPid();
+  const get = (pathname, headers) => async () => {
+    const response = await fetch(`${server.url}${pathname}`, { headers });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`${pathname}: ${response.status}`);
+  };
+  let refreshToken = (await signIn(call, userEmail)).refresh_token;
+  const refresh = async () => {
+    const response = await call('/refresh-token', { method: 'POST', json: { refresh_token: refreshToken } });
+    refreshToken = expectStatus(response, 200, 'refresh for CPU').body.refresh_token;
+  };
+  const login = async () => {
+    await signIn(call, userEmail);
+  };
+  const bareMs = await cpuPerRequest(pid, get('/bench/bare'), CPU_REQUESTS);
+  const rows = [];
+  for (const [label, send, count] of [
+    ['GET /me', get('/me', bearer), CPU_REQUESTS],
+    ['GET /billing/plans', get('/billing/plans'), CPU_REQUESTS],
+    ['POST /refresh-token', refresh, CPU_REQUESTS],
+    ['POST /login', login, CPU_LOGINS],
+  ]) {
+    rows.push({ label, ms: await cpuPerRequest(pid, send, count), count });
+  }
+  assertNotReloaded(server);
+  return { load, cpu: { bareMs, rows } };
+}
+
+function describeRun() {
+  const git = (...args) => {
+    try {
+      return execFileSync('git', args, {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim();
+    } catch {
+      return '';
+    }
+  };
+  const revision = git('rev-parse', '--short', 'HEAD');
+  const dirty = git('status', '--porcelain', '--', 'src', 'wrangler.toml', 'package.json') !== '';
+  const cpus = os.cpus();
+  return [
+    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    revision ? `commit ${revision}${dirty ? ' with uncommitted changes' : ''}` : 'no git revision',
+    `Node ${process.version}`,
+    `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}`,
+  ].join(' · ');
+}
+
+async function main() {
+  const results = { loadSettings: LOAD };
+  progress('bundle: wrangler deploy --dry-run --minify, wrangler check startup');
+  results.bundle = await measureBundle({ root, tmpDir });
+
+  progress('starting the stand-ins (in-memory PGlite)');
+  stack = await startStack({ root, tmpDir });
+  progress('round trips: the real Worker (wrangler.toml) under wrangler dev');
+  const app = await stack.startWorker({ label: 'app' });
+  const { rows, userEmail } = await measureRoundTrips({ apiUrl: app.url, standins: stack.standins });
+  results.roundTrips = rows;
+  assertNotReloaded(app);
+  await app.stop();
+
+  progress(
+    `argon2: a fresh benchmark Worker (scripts/bench/worker.ts), ${RSS_CHECKPOINTS.at(-1)} hashes in one isolate`,
+  );
+  const bench = await stack.startWorker({ label: 'bench', script: 'scripts/bench/worker.ts' });
+  const workerd = await measureWorkerdHashing(bench);
+  progress('argon2: native reference');
+  assertNotReloaded(bench);
+  const native = await measureNativeHashing(workerd);
+  results.argon2 = { workerd, native };
+  Object.assign(results, await measureRequests(bench, userEmail));
+  await stack.close();
+  stack = undefined;
+
+  const { table, over } = renderTable(results);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const document = [
+    '# Benchmark results',
+    '',
+    `\`npm run bench\`, ${describeRun()} · took ${seconds.toFixed(0)} s.`,
+    'Each reference was measured in the same run on the same machine; how each number is obtained is in',
+    '`scripts/bench/` (one module per measurement).',
+    '',
+    table,
+    '',
+    `Over budget: ${over.length === 0 ? 'nothing.' : over.map((r) => r.measure).join('; ')}`,
+    '',
+    'Notes: rate limits run on every request but with `RATE_LIMIT_MAX` raised to ' +
+      `${BENCH_RATE_LIMIT} so the load runs measure work, not 429s. Load and CPU numbers include ` +
+      "wrangler dev's local proxy and the Node stand-ins on the same cores; compare ratios, not absolutes. " +
+      "CPU per request is the on-CPU time of the Worker's workerd process (all threads, from " +
+      '/proc/<pid>/task/*/schedstat): workerd reports no per-request CPU time locally.',
+    '',
+  ].join('\n');
+  mkdirSync(path.join(root, 'bench'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results.md'), document);
+  console.log(document);
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`bench failed: ${error?.stack ?? error}`);
+  await stack?.close().catch(() => {});
+  process.exitCode = 1;
+}
