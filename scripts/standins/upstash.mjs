@@ -583,8 +583,8 @@ function fromLua(value) {
  * @param {{ faults: ReturnType<typeof createFaults>, timers: Set<NodeJS.Timeout> }} ctx
  * @returns {Promise<boolean>} whether the fault already answered the request
  */
-async function injectFault(req, res, { faults, timers }) {
-  const fault = faults.take();
+async function injectFault(req, res, { faults, timers, token }) {
+  const fault = faults.take(scopeOf(req, token));
   if (!fault) return false;
   if (fault.mode === 'down') {
     req.socket.destroy();
@@ -626,10 +626,26 @@ async function handleAdmin(req, res, path, { faults, backend }) {
   sendJson(res, 404, { error: 'Not Found' });
 }
 
-/** @param {http.IncomingMessage} req @param {string} token */
+/** @param {http.IncomingMessage} req */
+function bearerOf(req) {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/**
+ * The token, optionally followed by `:<scope>` (not part of Upstash's protocol): tests running in
+ * parallel against this one server give their clients a scope, and a fault with that `match` hits
+ * only them.
+ * @param {http.IncomingMessage} req @param {string} token
+ */
 function isAuthorized(req, token) {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-  return match !== null && match[1] === token;
+  const given = bearerOf(req);
+  return given === token || (given?.startsWith(`${token}:`) ?? false);
+}
+
+/** @param {http.IncomingMessage} req @param {string} token */
+function scopeOf(req, token) {
+  const given = bearerOf(req);
+  return given?.startsWith(`${token}:`) ? given.slice(token.length + 1) : undefined;
 }
 
 /** @param {string | undefined} url */
