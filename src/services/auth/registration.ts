@@ -57,15 +57,7 @@ export async function registerAccount(
       },
       token,
     );
-    return {
-      id: created.id,
-      email,
-      username: input.username,
-      is_verified: false,
-      is_admin: false,
-      has_password: true,
-      created_at: now.toISOString(),
-    };
+    return freshAccount(created.id, email, input.username, now);
   }
   // A unique index said no: find out which. Usernames are public, so a taken one may be said.
   const existing = await s.db
@@ -83,11 +75,15 @@ export async function registerAccount(
   const owner = existing.find((row) => normalizeEmail(row.email) === normalizeEmail(email));
   if (owner)
     await s.sendEmail(owner.email, { template: 'account_exists', data: { username: owner.username } });
-  // The same shape a new account gets, so the response does not tell that the email is registered.
+  // Exactly what a new account gets (with an id nobody has), so the email's owner stays secret.
+  return freshAccount(crypto.randomUUID(), email, input.username, now);
+}
+
+function freshAccount(id: string, email: string, username: string, now: Date): PublicUser {
   return {
-    id: crypto.randomUUID(),
+    id,
     email,
-    username: input.username,
+    username,
     is_verified: false,
     is_admin: false,
     has_password: true,
