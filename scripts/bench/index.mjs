@@ -2,7 +2,7 @@
 // table (also written to bench/results.md): database round trips per route, Argon2id in workerd against
 // native, bundle size and startup, throughput and latency against a bare route, and CPU per request.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,7 +182,10 @@ async function main() {
     '',
   ].join('\n');
   mkdirSync(path.join(root, 'bench'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/results.md'), document);
+  // The hand-kept history of what these numbers led to travels with every fresh table.
+  const improvements = path.join(root, 'bench/improvements.md');
+  const history = existsSync(improvements) ? `\n${readFileSync(improvements, 'utf8')}` : '';
+  writeFileSync(path.join(root, 'bench/results.md'), document + history);
   console.log(document);
 }
 
