@@ -1,6 +1,8 @@
 // `npm run smoke`: walks the main flows against a running `npm run dev`, as a new user would with curl:
 // register -> verify via the mailbox -> login -> refresh -> subscribe -> pay on the sandbox checkout
 // page -> entitlements -> cancel -> resume. Exits non-zero at the first step that does not work.
+import { createApiClient } from './api-client.mjs';
+
 const API = process.env.API_URL ?? 'http://127.0.0.1:8787';
 const MAIL = process.env.MAIL_URL ?? 'http://127.0.0.1:8025';
 const ADMIN_EMAIL = process.env.SMOKE_ADMIN_EMAIL ?? 'admin@example.com';
@@ -12,24 +14,7 @@ function ok(what, detail = '') {
   console.log(`${String(step).padStart(2)}. ${what}${detail ? `: ${detail}` : ''}`);
 }
 
-async function call(path, { method = 'GET', json, token, headers = {} } = {}) {
-  const response = await fetch(`${API}${path}`, {
-    method,
-    redirect: 'manual',
-    headers: {
-      ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  const text = await response.text();
-  let body = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return { status: response.status, body, headers: response.headers };
-}
+const call = createApiClient(API);
 
 function expect(condition, message) {
   if (!condition) {

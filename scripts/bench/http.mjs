@@ -1,27 +1,7 @@
 // HTTP helpers for the benchmark: calls to the API (JSON in and out), the mailbox, and the Neon stand-in's
 // round-trip counter.
 
-/** A client for one base URL: `call(path, {method, json, token, headers})` → {status, body, headers}. */
-export function createClient(baseUrl) {
-  return async function call(path, { method = 'GET', json, token, headers = {}, body } = {}) {
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      body: json === undefined ? body : JSON.stringify(json),
-    });
-    const text = await response.text();
-    let parsed = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    return { status: response.status, body: parsed, headers: response.headers };
-  };
-}
+export { createApiClient as createClient } from '../api-client.mjs';
 
 /** Throws with the answer when the status is not the expected one: a benchmark of an error is no benchmark. */
 export function expectStatus(result, expected, what) {

@@ -14,28 +14,7 @@ export function uniqueUser(prefix) {
   return { email: `${prefix}-${id}@example.com`, username: `${prefix}${id}` };
 }
 
-/** @param {string} api the Worker's base URL */
-export function apiClient(api) {
-  return async function call(path, { method = 'GET', json, token, headers = {} } = {}) {
-    const response = await fetch(`${api}${path}`, {
-      method,
-      redirect: 'manual',
-      headers: {
-        accept: 'application/json',
-        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      body: json === undefined ? undefined : JSON.stringify(json),
-    });
-    const text = await response.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: response.status, body, headers: response.headers };
-  };
-}
+export { createApiClient as apiClient } from '../../scripts/api-client.mjs';
 
 /** The newest message to `to` whose subject contains `subjectPart`, waiting for the queue to deliver it. */
 export async function waitForMail(mailUrl, to, subjectPart, timeoutMs = 20_000) {
