@@ -29,17 +29,31 @@ export const UserSchema = z
     has_password: z.boolean(),
     created_at: z.string().openapi({ format: 'date-time' }),
   })
-  .openapi('User');
+  .openapi('User', {
+    example: {
+      id: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
+      email: 'ann@example.com',
+      username: 'ann',
+      is_verified: true,
+      is_admin: false,
+      has_password: true,
+      created_at: '2026-11-24T12:00:00.000Z',
+    },
+  });
 
 export const UserEnvelopeSchema = z.object({ user: UserSchema }).openapi('UserEnvelope');
 
 export const RegisterSchema = z
   .object({ email: EmailSchema, username: UsernameSchema, password: PasswordSchema })
-  .openapi('RegisterRequest');
+  .openapi('RegisterRequest', {
+    example: { email: 'ann@example.com', username: 'ann', password: 'correct horse battery staple' },
+  });
 
 export const LoginSchema = z
   .object({ email: EmailSchema, password: LoginPasswordSchema })
-  .openapi('LoginRequest');
+  .openapi('LoginRequest', {
+    example: { email: 'ann@example.com', password: 'correct horse battery staple' },
+  });
 
 export const TokenSchema = z
   .object({
@@ -51,9 +65,30 @@ export const TokenSchema = z
       .optional()
       .openapi({ description: 'Only for native clients that asked for it (see X-Refresh-Token-Transport)' }),
   })
-  .openapi('Tokens');
+  .openapi('Tokens', {
+    example: {
+      token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjBhM2MxZSJ9.c2lnbmF0dXJl',
+      token_type: 'Bearer',
+      expires_in: 900,
+    },
+  });
 
-export const SessionGrantSchema = TokenSchema.extend({ user: UserSchema }).openapi('SessionGrant');
+export const SessionGrantSchema = TokenSchema.extend({ user: UserSchema }).openapi('SessionGrant', {
+  example: {
+    token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjBhM2MxZSJ9.c2lnbmF0dXJl',
+    token_type: 'Bearer',
+    expires_in: 900,
+    user: {
+      id: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
+      email: 'ann@example.com',
+      username: 'ann',
+      is_verified: true,
+      is_admin: false,
+      has_password: true,
+      created_at: '2026-11-24T12:00:00.000Z',
+    },
+  },
+});
 
 export const RefreshSchema = z
   .object({ refresh_token: z.string().min(16).max(256).optional() })
@@ -77,10 +112,16 @@ export const TokenQuerySchema = z.object({ token: z.string().min(16).max(256) })
 
 export const NewPasswordSchema = z
   .object({ token: z.string().min(16).max(256), password: PasswordSchema })
-  .openapi('NewPasswordRequest');
+  .openapi('NewPasswordRequest', {
+    example: { token: 'iUwvaedPop4dod3ThN_NJpu91iSv1jAdxks1-3zu9Y8', password: 'a new strong password' },
+  });
 
 export const ChangePasswordSchema = z
   .object({ old_password: LoginPasswordSchema, new_password: PasswordSchema })
-  .openapi('ChangePasswordRequest');
+  .openapi('ChangePasswordRequest', {
+    example: { old_password: 'correct horse battery staple', new_password: 'a new strong password' },
+  });
 
-export const EmailOnlySchema = z.object({ email: EmailSchema }).openapi('EmailRequest');
+export const EmailOnlySchema = z
+  .object({ email: EmailSchema })
+  .openapi('EmailRequest', { example: { email: 'ann@example.com' } });

@@ -24,7 +24,20 @@ export const PlanSchema = z
     features: z.array(z.string()),
     is_active: z.boolean(),
   })
-  .openapi('Plan');
+  .openapi('Plan', {
+    example: {
+      id: '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f',
+      code: 'pro-monthly',
+      name: 'Pro',
+      description: 'For growing teams',
+      price_cents: 1900,
+      currency: 'usd',
+      billing_period: 'monthly',
+      tier: 'pro',
+      features: ['api', 'exports'],
+      is_active: true,
+    },
+  });
 
 export const PlanCreateSchema = z
   .object({
@@ -45,7 +58,17 @@ export const PlanCreateSchema = z
       .default([]),
   })
   .strict()
-  .openapi('PlanCreate');
+  .openapi('PlanCreate', {
+    example: {
+      code: 'pro-monthly',
+      name: 'Pro',
+      price_cents: 1900,
+      currency: 'usd',
+      billing_period: 'monthly',
+      tier: 'pro',
+      features: ['api', 'exports'],
+    },
+  });
 
 export const PlanPatchSchema = z
   .object({
@@ -66,7 +89,9 @@ export const PlanPatchSchema = z
   .refine((patch) => Object.keys(patch).length > 0, 'Change at least one field')
   .openapi('PlanPatch');
 
-export const PlanCodeBodySchema = z.object({ plan_code: PlanCode }).openapi('PlanCodeRequest');
+export const PlanCodeBodySchema = z
+  .object({ plan_code: PlanCode })
+  .openapi('PlanCodeRequest', { example: { plan_code: 'pro-monthly' } });
 
 export const SubscriptionSchema = z
   .object({
@@ -80,9 +105,34 @@ export const SubscriptionSchema = z
     has_access: z.boolean(),
     access_until: z.string().nullable(),
   })
-  .openapi('Subscription');
+  .openapi('Subscription', {
+    example: {
+      id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d',
+      status: 'active',
+      plan: {
+        id: '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f',
+        code: 'pro-monthly',
+        name: 'Pro',
+        description: 'For growing teams',
+        price_cents: 1900,
+        currency: 'usd',
+        billing_period: 'monthly',
+        tier: 'pro',
+        features: ['api', 'exports'],
+        is_active: true,
+      },
+      current_period_start: '2026-11-24T12:00:00.000Z',
+      current_period_end: '2026-12-24T12:00:00.000Z',
+      cancel_at_period_end: false,
+      canceled_at: null,
+      has_access: true,
+      access_until: '2026-12-24T12:00:00.000Z',
+    },
+  });
 
-export const CheckoutSchema = z.object({ checkout_url: z.url() }).openapi('Checkout');
+export const CheckoutSchema = z
+  .object({ checkout_url: z.url() })
+  .openapi('Checkout', { example: { checkout_url: 'https://checkout.stripe.com/c/pay/cs_test_a1b2c3' } });
 
 export const PreviewSchema = z
   .object({
@@ -126,4 +176,11 @@ export const EntitlementsSchema = z
     features: z.array(z.string()),
     access_until: z.string().nullable(),
   })
-  .openapi('Entitlements');
+  .openapi('Entitlements', {
+    example: {
+      plan_code: 'pro-monthly',
+      tier: 'pro',
+      features: ['api', 'exports'],
+      access_until: '2026-12-24T12:00:00.000Z',
+    },
+  });
