@@ -19,6 +19,16 @@ export const UsernameSchema = z
   )
   .openapi({ example: 'ann' });
 
+const EXAMPLE_USER = {
+  id: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
+  email: 'ann@example.com',
+  username: 'ann',
+  is_verified: true,
+  is_admin: false,
+  has_password: true,
+  created_at: '2026-11-24T12:00:00.000Z',
+};
+
 export const UserSchema = z
   .object({
     id: z.uuid(),
@@ -29,17 +39,7 @@ export const UserSchema = z
     has_password: z.boolean(),
     created_at: z.string().openapi({ format: 'date-time' }),
   })
-  .openapi('User', {
-    example: {
-      id: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
-      email: 'ann@example.com',
-      username: 'ann',
-      is_verified: true,
-      is_admin: false,
-      has_password: true,
-      created_at: '2026-11-24T12:00:00.000Z',
-    },
-  });
+  .openapi('User', { example: EXAMPLE_USER });
 
 export const UserEnvelopeSchema = z.object({ user: UserSchema }).openapi('UserEnvelope');
 
@@ -78,15 +78,7 @@ export const SessionGrantSchema = TokenSchema.extend({ user: UserSchema }).opena
     token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjBhM2MxZSJ9.c2lnbmF0dXJl',
     token_type: 'Bearer',
     expires_in: 900,
-    user: {
-      id: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
-      email: 'ann@example.com',
-      username: 'ann',
-      is_verified: true,
-      is_admin: false,
-      has_password: true,
-      created_at: '2026-11-24T12:00:00.000Z',
-    },
+    user: EXAMPLE_USER,
   },
 });
 

@@ -11,6 +11,19 @@ const PlanCode = z
 const Tier = z.enum(['free', 'pro', 'vip']);
 const Period = z.enum(['monthly', 'yearly']);
 
+const EXAMPLE_PLAN = {
+  id: '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f',
+  code: 'pro-monthly',
+  name: 'Pro',
+  description: 'For growing teams',
+  price_cents: 1900,
+  currency: 'usd',
+  billing_period: 'monthly',
+  tier: 'pro',
+  features: ['api', 'exports'],
+  is_active: true,
+};
+
 export const PlanSchema = z
   .object({
     id: z.uuid(),
@@ -24,20 +37,7 @@ export const PlanSchema = z
     features: z.array(z.string()),
     is_active: z.boolean(),
   })
-  .openapi('Plan', {
-    example: {
-      id: '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f',
-      code: 'pro-monthly',
-      name: 'Pro',
-      description: 'For growing teams',
-      price_cents: 1900,
-      currency: 'usd',
-      billing_period: 'monthly',
-      tier: 'pro',
-      features: ['api', 'exports'],
-      is_active: true,
-    },
-  });
+  .openapi('Plan', { example: EXAMPLE_PLAN });
 
 export const PlanCreateSchema = z
   .object({
@@ -109,18 +109,7 @@ export const SubscriptionSchema = z
     example: {
       id: '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d',
       status: 'active',
-      plan: {
-        id: '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f',
-        code: 'pro-monthly',
-        name: 'Pro',
-        description: 'For growing teams',
-        price_cents: 1900,
-        currency: 'usd',
-        billing_period: 'monthly',
-        tier: 'pro',
-        features: ['api', 'exports'],
-        is_active: true,
-      },
+      plan: EXAMPLE_PLAN,
       current_period_start: '2026-11-24T12:00:00.000Z',
       current_period_end: '2026-12-24T12:00:00.000Z',
       cancel_at_period_end: false,
