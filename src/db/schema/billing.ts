@@ -35,6 +35,8 @@ export const plans = pgTable(
     isActive: boolean('is_active').notNull().default(true),
     stripeProductId: text('stripe_product_id'),
     stripePriceId: text('stripe_price_id'),
+    // A short lease held while a plan write talks to Stripe, so two admin edits cannot interleave.
+    writeLockedUntil: timestamp('write_locked_until', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -112,6 +114,10 @@ export const checkouts = pgTable(
   },
   (t) => [
     uniqueIndex('checkouts_stripe_session_id_key').on(t.stripeCheckoutSessionId),
+    // At most one open Checkout per user: two open ones could both be paid.
+    uniqueIndex('checkouts_one_open_per_user_key')
+      .on(t.userId)
+      .where(sql`${t.status} = 'open'`),
     index('checkouts_user_id_idx').on(t.userId),
   ],
 );
