@@ -5,7 +5,7 @@ import { parseEnv } from '../../src/env';
 import { issueAccessToken } from '../../src/services/auth/access-tokens';
 import { startSession } from '../../src/services/auth/sessions';
 import { bearer, createUser, db, login, PASSWORD, reloadUser, type SignedIn } from '../support/accounts';
-import { mailsTo, waitForMail } from '../support/mailbox';
+import { codeIn, linkIn, mailsTo, waitForMail, waitForMailWith } from '../support/mailbox';
 import { expectProblem } from '../support/problem';
 import { api, testEnv } from '../support/worker';
 
@@ -39,6 +39,36 @@ async function sessionFor(userId: string): Promise<string> {
 }
 
 describe('POST /change-password', () => {
+  it('voids the reset links and login codes asked for before the change', async () => {
+    const user = await createUser();
+    const current = await login(user.email);
+    await api('/forget-password', { method: 'POST', json: { email: user.email } });
+    const resetToken = linkIn(
+      await waitForMailWith(user.email, /reset/i),
+      '/reset-password',
+    ).searchParams.get('token');
+    await api('/request/login-code', { method: 'POST', json: { email: user.email } });
+    const code = codeIn(await waitForMailWith(user.email, /sign-in code/));
+
+    const changed = await changePassword(current.token, {
+      old_password: PASSWORD,
+      new_password: NEW_PASSWORD,
+    });
+    expect(changed.status).toBe(200);
+
+    const reset = await api('/new-password', {
+      method: 'POST',
+      json: { token: resetToken, password: 'whoever had the old link' },
+    });
+    await expectProblem(reset, 400, 'INVALID_EMAIL_TOKEN');
+    await expectProblem(
+      await api('/login/code', { method: 'POST', json: { email: user.email, code } }),
+      400,
+      'INVALID_LOGIN_CODE',
+    );
+    expect(await loginStatus(user.email, NEW_PASSWORD)).toBe(200);
+  });
+
   it('changes the password, keeps this session, ends the others and sends a notice', async () => {
     const user = await createUser();
     const current = await login(user.email);

@@ -106,12 +106,13 @@ describe('callback: sign-in and provisioning', () => {
     expect(await linkedAccounts(local.id)).toHaveLength(1);
   });
 
-  it('refuses to link when the local email is not verified, and signs nobody in', async () => {
+  it('links an unverified local account, verifying it and dropping the password set before', async () => {
     const local = await createUser({ isVerified: false });
     const response = await signInWith('google', googleIdentity(local.email));
-    await expectProblem(response, 409, 'OAUTH_ACCOUNT_EXISTS');
-    expect(response.headers.getSetCookie().some((c) => c.startsWith('edgeauth_refresh='))).toBe(false);
-    expect(await linkedAccounts(local.id)).toHaveLength(0);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { user: Record<string, unknown> };
+    expect(body.user).toMatchObject({ id: local.id, is_verified: true, has_password: false });
+    expect(await linkedAccounts(local.id)).toHaveLength(1);
   });
 
   it('refuses to link or create when the provider did not verify the email', async () => {

@@ -49,3 +49,24 @@ export function linkIn(mail: Mail, path: string): URL {
   if (!match) throw new Error(`no ${path} link in email "${mail.Subject}"`);
   return new URL(match[0]);
 }
+
+export function codeIn(mail: Mail): string {
+  const code = /sign-in code is: (\d{6})/.exec(mail.Text)?.[1];
+  if (!code) throw new Error(`no sign-in code in email "${mail.Subject}"`);
+  return code;
+}
+
+/** The newest email to `to` whose subject matches, once `count` such emails have arrived. */
+export async function waitForMailWith(
+  to: string,
+  subject: RegExp,
+  { count = 1, timeoutMs = 10_000 } = {},
+): Promise<Mail> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const matching = (await mailsTo(to)).filter((mail) => subject.test(mail.Subject));
+    if (matching.length >= count) return matching[0]!;
+    if (Date.now() > deadline) throw new Error(`no email #${count} matching ${subject} to ${to}`);
+    await scheduler.wait(50);
+  }
+}

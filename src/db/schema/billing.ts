@@ -115,9 +115,7 @@ export const checkouts = pgTable(
   (t) => [
     uniqueIndex('checkouts_stripe_session_id_key').on(t.stripeCheckoutSessionId),
     // At most one open Checkout per user: two open ones could both be paid.
-    uniqueIndex('checkouts_one_open_per_user_key')
-      .on(t.userId)
-      .where(sql`${t.status} = 'open'`),
+    uniqueIndex('checkouts_one_open_per_user_key').on(t.userId).where(sql`${t.status} = 'open'`),
     index('checkouts_user_id_idx').on(t.userId),
   ],
 );

@@ -41,7 +41,8 @@ const callbackRoute = (name: ProviderName, label: string) =>
     summary: `${label} sends the browser back here`,
     description:
       'Checks the state (once), exchanges the code, and signs in, creating the account if needed. ' +
-      'An existing account with the same email is linked only if both sides verified the email. ' +
+      'An existing account with the same email is linked when the provider verified the email; if the ' +
+      "account's own email was unverified, its earlier sessions end and its password is dropped. " +
       'With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call ' +
       '/refresh-token for an access token); otherwise the body is the same as /login.',
     request: {

@@ -9,6 +9,7 @@ import { AppError } from '../../errors';
 import { keyedHash } from '../../lib/crypto';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
+import { EVERY_LINK, endHangingOff } from './account-lifecycle';
 import type { ClientInfo } from './sessions';
 import { type SessionGrant, signIn } from './sign-in';
 import { findUserByEmail, normalizeEmail, type UserRow } from './users';
@@ -97,6 +98,9 @@ const invalidCode = () => new AppError('INVALID_LOGIN_CODE', 'Invalid code or em
  * Checks the code against the newest live code for the email in one statement: a wrong code costs a
  * try; the right one is consumed only for an active account (a deactivated one is refused with 403
  * and nothing is consumed). Signing in also marks the email verified: the code proved control of it.
+ * If that is the first proof, whoever registered the address before keeps nothing: every earlier
+ * session and link ends, and the password set before the proof is dropped (the owner sets one
+ * through a reset).
  */
 export async function loginWithCode(
   s: Services,
@@ -122,11 +126,20 @@ export async function loginWithCode(
         and lc.attempts < ${LOGIN_CODE_MAX_ATTEMPTS} and lc.consumed_at is null and lc.expires_at > ${now}
       returning lc.user_id, lc.code_hash = ${codeHash} as matched, u.is_active
     ),
+    signing_in as (select user_id as id from attempt where matched and is_active),
+    first_proof as (select id from ${users} where id in (select id from signing_in) and not is_verified),
     verified as (
-      update ${users} set is_verified = true, updated_at = ${now}
-      where id in (select user_id from attempt where matched and is_active)
+      update ${users} set is_verified = true, updated_at = ${now},
+        password_hash = case when id in (select id from first_proof) then null else password_hash end
+      where id in (select id from signing_in)
       returning *
     )
+    ${endHangingOff(sql`select id from first_proof`, now, {
+      // The code in hand is the only live one (a new code replaces the last), so codes need no ending.
+      sessions: 'all',
+      links: EVERY_LINK,
+      reason: 'mailbox_proven',
+    })}
     select attempt.matched, attempt.is_active, row_to_json(verified.*) as user
     from attempt left join verified on verified.id = attempt.user_id`);
   const row = rows[0];

@@ -1,10 +1,10 @@
 // Password reset by email link and password change. Both end every other session and send a notice.
-import { and, eq, sql } from 'drizzle-orm';
-import { emailTokens, sessions, users } from '../../db/schema';
+import { sql } from 'drizzle-orm';
+import { emailTokens, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
+import { endHangingOff } from './account-lifecycle';
 import { hashEmailToken, issueEmailToken } from './email-tokens';
-import { revokeAllSessionsStatement } from './sessions';
 import { findUserByEmail, type UserRow } from './users';
 
 /** Sends a reset link if the account exists; the caller answers the same either way. */
@@ -27,8 +27,9 @@ export async function requestPasswordReset(s: Services, email: string): Promise<
 }
 
 /**
- * Consumes the reset token, sets the password, marks the email verified (the link proved control
- * of it) and revokes every session, all in one statement.
+ * Consumes the reset token, sets the password and marks the email verified (the link proved control
+ * of it), all in one statement. A new credential ends everything issued under the old one: every
+ * session, the other pending links and any login code.
  */
 export async function resetPassword(s: Services, { token, password }: { token: string; password: string }) {
   const passwordHash = await s.hasher.hash(password);
@@ -44,12 +45,14 @@ export async function resetPassword(s: Services, { token, password }: { token: s
       update ${users} set password_hash = ${passwordHash}, is_verified = true, updated_at = ${now}
       where id in (select user_id from consumed)
       returning id, email, username
-    ),
-    signed_out as (
-      update ${sessions} set revoked_at = ${now}, revoke_reason = 'password_reset'
-      where user_id in (select id from updated) and revoked_at is null
-      returning id
     )
+    ${endHangingOff(sql`select id from updated`, now, {
+      // The reset link in hand is the only live one of its kind (issuing one voids the last).
+      sessions: 'all',
+      links: ['verify_email'],
+      codes: true,
+      reason: 'password_reset',
+    })}
     select id, email, username from updated`);
   const user = rows[0];
   if (!user) throw new AppError('INVALID_EMAIL_TOKEN', 'This reset link is invalid or has expired');
@@ -59,6 +62,10 @@ export async function resetPassword(s: Services, { token, password }: { token: s
   });
 }
 
+/**
+ * Verifies the old password, then sets the new one only if nobody changed it meanwhile, ending the
+ * other sessions, every pending reset link and any login code in the same statement.
+ */
 export async function changePassword(
   s: Services,
   {
@@ -72,17 +79,20 @@ export async function changePassword(
   if (!ok || !user.passwordHash) throw new AppError('INCORRECT_PASSWORD', "Old password isn't correct");
   const passwordHash = await s.hasher.hash(newPassword);
   const now = s.clock.now();
-  const [updated] = await s.db.batch([
-    s.db
-      .update(users)
-      .set({ passwordHash, updatedAt: now })
-      // Only if nobody changed it since we verified the old one.
-      .where(and(eq(users.id, user.id), eq(users.passwordHash, user.passwordHash)))
-      .returning({ id: users.id }),
-    revokeAllSessionsStatement(s.db, { userId: user.id, now, reason: 'password_changed', keep: sessionId }),
-  ]);
-  if (updated.length === 0)
-    throw new AppError('CONFLICT', 'The password was changed concurrently; try again');
+  const { rows } = await s.db.execute<{ id: string }>(sql`
+    with updated as (
+      update ${users} set password_hash = ${passwordHash}, updated_at = ${now}
+      where id = ${user.id} and password_hash = ${user.passwordHash}
+      returning id
+    )
+    ${endHangingOff(sql`select id from updated`, now, {
+      sessions: { keep: sessionId },
+      links: ['reset_password'],
+      codes: true,
+      reason: 'password_changed',
+    })}
+    select id from updated`);
+  if (rows.length === 0) throw new AppError('CONFLICT', 'The password was changed concurrently; try again');
   await s.sendEmail(user.email, {
     template: 'password_changed',
     data: { username: user.username, how: 'changed' },

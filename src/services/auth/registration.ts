@@ -5,6 +5,7 @@ import { emailTokens, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { randomToken } from '../../lib/crypto';
 import type { Services } from '../../services';
+import { endHangingOff } from './account-lifecycle';
 import { hashEmailToken, issueEmailToken } from './email-tokens';
 import { normalizeEmail, type PublicUser, type UserRow } from './users';
 
@@ -91,7 +92,12 @@ function freshAccount(id: string, email: string, username: string, now: Date): P
   };
 }
 
-/** Consumes a verification token and marks the email verified, in one statement. */
+/**
+ * Consumes a verification token and marks the email verified, in one statement. The first proof that
+ * someone controls the mailbox ends every session opened before it, so a squatter who registered the
+ * address first keeps none. The password stays: the link confirms the registration it was sent for,
+ * password included (the email says so). It is the only live link: issuing one voids the last.
+ */
 export async function verifyEmail(s: Services, token: string): Promise<void> {
   const now = s.clock.now();
   const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
@@ -100,10 +106,17 @@ export async function verifyEmail(s: Services, token: string): Promise<void> {
       update ${emailTokens} set consumed_at = ${now}
       where token_hash = ${tokenHash} and purpose = 'verify_email' and consumed_at is null and expires_at > ${now}
       returning user_id
+    ),
+    first_proof as (
+      select id from ${users} where id in (select user_id from consumed) and not is_verified
+    ),
+    verified as (
+      update ${users} set is_verified = true, updated_at = ${now}
+      where id in (select user_id from consumed)
+      returning id
     )
-    update ${users} set is_verified = true, updated_at = ${now}
-    where id in (select user_id from consumed)
-    returning id`);
+    ${endHangingOff(sql`select id from first_proof`, now, { sessions: 'all', reason: 'mailbox_proven' })}
+    select id from verified`);
   if (rows.length === 0)
     throw new AppError('INVALID_EMAIL_TOKEN', 'This verification link is invalid or has expired');
 }

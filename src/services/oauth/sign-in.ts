@@ -1,6 +1,6 @@
 // Social sign-in: start (state, PKCE verifier and nonce sealed into one short-lived cookie), then the
 // callback (state checked once, code exchanged, profile mapped to an account). Accounts are keyed by the
-// provider's user id; linking to an existing account by email needs both sides to have verified it.
+// provider's user id; an existing account is linked by email only when the provider verified that email.
 import { generateCodeVerifier, generateState } from 'arctic';
 import { and, eq, sql } from 'drizzle-orm';
 import { oauthAccounts, users } from '../../db/schema';
@@ -9,6 +9,7 @@ import { AppError } from '../../errors';
 import { constantTimeEqual, randomToken, seal, unseal } from '../../lib/crypto';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
+import { endHangingOff, everything } from '../auth/account-lifecycle';
 import type { ClientInfo } from '../auth/sessions';
 import { type SessionGrant, signIn } from '../auth/sign-in';
 import { findUserByEmail, type UserRow } from '../auth/users';
@@ -134,7 +135,7 @@ function assertActive(user: UserRow): UserRow {
   return user;
 }
 
-/** Maps a provider profile to our account: known identity, new account, or a link when both sides verified. */
+/** Maps a provider profile to our account: known identity, new account, or a link by provider-verified email. */
 export async function resolveAccount(
   s: Services,
   provider: OAuthProvider,
@@ -153,33 +154,40 @@ export async function resolveAccount(
   return createFromProfile(s, provider, profile);
 }
 
+/**
+ * Links the provider identity to the account that has its (provider-verified) email. If the account's
+ * email was never verified, this sign-in is the first proof of the mailbox: whoever registered the
+ * address before keeps nothing (every earlier session, link and code ends, and the password set before
+ * the proof is dropped; the owner sets one through a reset). All in one statement.
+ */
 async function linkExisting(s: Services, provider: OAuthProvider, profile: ProviderProfile, user: UserRow) {
   assertActive(user);
-  if (!user.isVerified) {
-    throw new AppError(
-      'OAUTH_ACCOUNT_EXISTS',
-      `An account with this email exists but its email is not verified; sign in with your password and verify it before using ${provider.label}`,
-    );
-  }
-  const inserted = await s.db
-    .insert(oauthAccounts)
-    .values({
-      userId: user.id,
-      provider: provider.name,
-      providerUserId: profile.providerUserId,
-      email: profile.email,
-    })
-    .onConflictDoNothing()
-    .returning({ id: oauthAccounts.id });
-  if (inserted.length === 0) {
+  const now = s.clock.now();
+  const { rows } = await s.db.execute<{ linked: boolean }>(sql`
+    with target as (select id, is_verified from ${users} where id = ${user.id} and is_active),
+    linked as (
+      insert into ${oauthAccounts} (user_id, provider, provider_user_id, email)
+      select id, ${provider.name}, ${profile.providerUserId}, ${profile.email} from target
+      on conflict do nothing
+      returning user_id
+    ),
+    first_proof as (select id from target where not is_verified and id in (select user_id from linked)),
+    proven as (
+      update ${users} set is_verified = true, password_hash = null, updated_at = ${now}
+      where id in (select id from first_proof)
+      returning id
+    )
+    ${endHangingOff(sql`select id from first_proof`, now, everything('mailbox_proven'))}
+    select exists (select 1 from linked) as linked`);
+  if (!rows[0]?.linked) {
     const raced = await findLinkedUser(s, provider.name, profile.providerUserId);
-    if (raced?.id === user.id) return user;
+    if (raced?.id === user.id) return raced;
     throw new AppError(
       'OAUTH_ACCOUNT_EXISTS',
       `This account is already linked to another ${provider.label} account`,
     );
   }
-  return user;
+  return user.isVerified ? user : { ...user, isVerified: true, passwordHash: null, updatedAt: now };
 }
 
 function usernameCandidates(hint: string): string[] {
