@@ -161,6 +161,27 @@ describe('POST /register', () => {
     expect(await rowsWithEmail(email)).toEqual([]);
   });
 
+  it('answers the same request sent twice alike for a new and a registered email', async () => {
+    const registered = await createUser();
+    const outcomes = async (email: string) => {
+      const json = { email, username: uniqueUsername('twice'), password: PASSWORD };
+      return [(await register(json)).status, (await register(json)).status];
+    };
+    const forNew = await outcomes(uniqueEmail('new'));
+    const forRegistered = await outcomes(registered.email);
+    expect(forNew).toEqual([201, 201]);
+    expect(forRegistered).toEqual(forNew);
+  });
+
+  it('still answers 409 when the username belongs to another address, whether or not this one is taken', async () => {
+    const holder = await createUser();
+    const registered = await createUser();
+    for (const email of [uniqueEmail('other'), registered.email]) {
+      const response = await register({ email, username: holder.username, password: PASSWORD });
+      await expectProblem(response, 409, 'USERNAME_TAKEN');
+    }
+  });
+
   it.each([
     ['a password shorter than 8 characters', { password: 'short12' }, 'password'],
     ['a password longer than 128 characters', { password: 'p'.repeat(129) }, 'password'],

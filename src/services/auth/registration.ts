@@ -60,7 +60,9 @@ export async function registerAccount(
     );
     return freshAccount(created.id, email, input.username, now);
   }
-  // A unique index said no: find out which. Usernames are public, so a taken one may be said.
+  // A unique index said no: find out which. A username is public, so one taken by another address
+  // may be said; one held by this very address must look like any taken email, or sending the same
+  // request twice would tell a new address (201 then 409) from a registered one (201, 201).
   const existing = await s.db
     .select({ email: users.email, username: users.username })
     .from(users)
@@ -70,10 +72,13 @@ export async function registerAccount(
         sql`lower(${users.username}) = ${input.username.toLowerCase()}`,
       ),
     );
-  if (existing.some((row) => row.username.toLowerCase() === input.username.toLowerCase())) {
+  const isThisEmail = (row: { email: string }) => normalizeEmail(row.email) === normalizeEmail(email);
+  if (
+    existing.some((row) => row.username.toLowerCase() === input.username.toLowerCase() && !isThisEmail(row))
+  ) {
     throw new AppError('USERNAME_TAKEN', 'Username already exists');
   }
-  const owner = existing.find((row) => normalizeEmail(row.email) === normalizeEmail(email));
+  const owner = existing.find(isThisEmail);
   if (owner)
     await s.sendEmail(owner.email, { template: 'account_exists', data: { username: owner.username } });
   // Exactly what a new account gets (with an id nobody has), so the email's owner stays secret.
