@@ -1,4 +1,5 @@
-// Subscription lifecycle notices: started, renewed, plan changed, cancellation scheduled, ended, payment failed.
+// Subscription lifecycle notices: started, renewed, plan changed, cancellation scheduled, ended, payment
+// failed, and a second subscription that was cancelled and refunded.
 import { type EmailContext, layout, paragraph, type RenderedEmail } from './layout';
 
 export type SubscriptionNotice =
@@ -7,7 +8,8 @@ export type SubscriptionNotice =
   | 'plan_changed'
   | 'cancel_scheduled'
   | 'ended'
-  | 'payment_failed';
+  | 'payment_failed'
+  | 'duplicate_refunded';
 
 export interface SubscriptionProps {
   kind: SubscriptionNotice;
@@ -15,7 +17,12 @@ export interface SubscriptionProps {
   planName: string;
   /** ISO date of the end of the paid period, when it matters to the notice. */
   periodEnd: string | null;
+  /** What was refunded, for `duplicate_refunded`. */
+  refund?: { amountCents: number; currency: string } | undefined;
 }
+
+const money = (refund: SubscriptionProps['refund']) =>
+  refund ? `${(refund.amountCents / 100).toFixed(2)} ${refund.currency.toUpperCase()}` : 'the payment';
 
 const day = (iso: string | null) =>
   iso ? new Date(iso).toISOString().slice(0, 10) : 'the end of the period';
@@ -71,6 +78,15 @@ function copy(
         lines: [
           `We could not collect the payment for your ${p.planName} subscription.`,
           'Please update your payment method in the billing portal; we will retry automatically.',
+        ],
+      };
+    case 'duplicate_refunded':
+      return {
+        subject: `A second ${p.planName} subscription was refunded`,
+        heading: 'Duplicate payment refunded',
+        lines: [
+          `You paid for a second subscription (${p.planName}) while you already had one. We cancelled it and refunded ${money(p.refund)}.`,
+          'Your other subscription is unchanged.',
         ],
       };
   }

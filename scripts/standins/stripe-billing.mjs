@@ -2,6 +2,7 @@
 // changes with proration, cancellation, and the renewals and failed payments tests trigger through /_standin/.
 
 import { formatAmount, formatDate, formatInterval } from './stripe-pages.mjs';
+import { recordInvoicePayment } from './stripe-payments.mjs';
 import { createCustomer, getSession } from './stripe-resources.mjs';
 import {
   applyMetadata,
@@ -418,6 +419,7 @@ export function listInvoices(S, { params }) {
  */
 function raiseInvoice(S, sub, spec) {
   const invoice = put(S, buildInvoice(S, sub, spec));
+  if (invoice.status === 'paid') recordInvoicePayment(S, invoice);
   cycleOf(S, sub).pending = [];
   sub.latest_invoice = invoice.id;
   return invoice;
@@ -443,6 +445,7 @@ function settleInvoice(S, invoice) {
     status: 'paid',
   });
   invoice.status_transitions.paid_at = now(S);
+  recordInvoicePayment(S, invoice);
   return invoice;
 }
 

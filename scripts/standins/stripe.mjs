@@ -22,6 +22,7 @@ import {
   renderNoticePage,
   renderPortalPage,
 } from './stripe-pages.mjs';
+import { createRefund, listInvoicePayments, retrieveRefund } from './stripe-payments.mjs';
 import {
   createCheckoutSession,
   createCustomer,
@@ -122,6 +123,9 @@ const ROUTES = compile(
     ['POST /v1/invoices/create_preview', previewInvoice],
     ['GET /v1/invoices', listInvoices],
     ['GET /v1/invoices/:id', retrieve('invoice')],
+    ['GET /v1/invoice_payments', listInvoicePayments],
+    ['POST /v1/refunds', createRefund],
+    ['GET /v1/refunds/:id', retrieveRefund],
     ['POST /v1/billing_portal/sessions', createPortalSession],
     ['GET /v1/events', listEvents],
     ['GET /v1/events/:id', retrieve('event')],

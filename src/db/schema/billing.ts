@@ -120,7 +120,7 @@ export const checkouts = pgTable(
   ],
 );
 
-export const paymentStatus = pgEnum('payment_status', ['succeeded', 'failed', 'pending']);
+export const paymentStatus = pgEnum('payment_status', ['succeeded', 'failed', 'pending', 'refunded']);
 
 export const payments = pgTable(
   'payments',

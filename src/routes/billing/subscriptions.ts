@@ -6,6 +6,7 @@ import { AppError } from '../../errors';
 import { authOf, type Preload, requireAuth } from '../../middleware/auth';
 import { preloadSubscription, requireSubscription } from '../../middleware/billing';
 import { accessOf } from '../../services/billing/access';
+import { subscribe } from '../../services/billing/checkouts';
 import {
   type CurrentSubscription,
   changePlan,
@@ -13,7 +14,6 @@ import {
   portalUrl,
   previewUpgrade,
   setCancelAtPeriodEnd,
-  subscribe,
   toPaymentsPage,
   toPublicSubscription,
 } from '../../services/billing/subscriptions';

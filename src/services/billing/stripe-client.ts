@@ -48,16 +48,21 @@ export function fromUnix(seconds: number | null | undefined): Date | null {
   return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
 }
 
+/** A failed Stripe call as a problem: 503 when Stripe could not be reached, else 502. */
+export function stripeFailure(what: string, error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof Stripe.errors.StripeConnectionError) {
+    return new AppError('DEPENDENCY_UNAVAILABLE', `Stripe could not be reached (${what})`);
+  }
+  const message = error instanceof Stripe.errors.StripeError ? error.message : 'unexpected error';
+  return new AppError('PROVIDER_ERROR', `Stripe refused to ${what}: ${message}`);
+}
+
 /** Runs a Stripe call; any failure becomes a 502 (or 503 when Stripe could not be reached). */
 export async function callStripe<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof AppError) throw error;
-    if (error instanceof Stripe.errors.StripeConnectionError) {
-      throw new AppError('DEPENDENCY_UNAVAILABLE', `Stripe could not be reached (${what})`);
-    }
-    const message = error instanceof Stripe.errors.StripeError ? error.message : 'unexpected error';
-    throw new AppError('PROVIDER_ERROR', `Stripe refused to ${what}: ${message}`);
+    throw stripeFailure(what, error);
   }
 }

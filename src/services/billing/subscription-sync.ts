@@ -1,6 +1,6 @@
 // Mirrors Stripe objects into our tables with single statements that are safe to repeat and to run in
-// any order: a subscription row only moves forward in observation time, and a paid invoice never goes
-// back to failed. User and plan come from the subscription's metadata, else from customer and price.
+// any order: a subscription row only moves forward in observation time, a paid invoice never goes back
+// to failed, and a refunded one stays refunded. User and plan come from the subscription's metadata, else from customer and price.
 import { sql } from 'drizzle-orm';
 import type Stripe from 'stripe';
 import { z } from 'zod';
@@ -47,7 +47,7 @@ export function upsertSubscriptionStatement(db: Database, sub: Stripe.Subscripti
     where ${subscriptions.stripeEventAt} <= excluded.stripe_event_at`);
 }
 
-export type PaymentOutcome = 'succeeded' | 'failed';
+export type PaymentOutcome = 'succeeded' | 'failed' | 'refunded';
 
 /** Records an invoice's payment once per invoice; a later event for it updates, never duplicates. */
 export function upsertPaymentStatement(
@@ -58,7 +58,7 @@ export function upsertPaymentStatement(
 ) {
   const subscriptionId = idOf(invoice.parent?.subscription_details?.subscription);
   const customerId = idOf(invoice.customer);
-  const amount = outcome === 'succeeded' ? invoice.amount_paid : invoice.amount_due;
+  const amount = outcome === 'failed' ? invoice.amount_due : invoice.amount_paid;
   return db.execute(sql`
     insert into ${payments} (user_id, subscription_id, stripe_invoice_id, amount_cents, currency, status, created_at, updated_at)
     select u.id, (select id from ${subscriptions} where stripe_subscription_id = ${subscriptionId}), ${invoice.id},
@@ -69,7 +69,7 @@ export function upsertPaymentStatement(
       (select id from ${users} where stripe_customer_id = ${customerId}))
     on conflict (stripe_invoice_id) do update set
       status = excluded.status, amount_cents = excluded.amount_cents, updated_at = excluded.updated_at
-    where ${payments.status} <> 'succeeded'`);
+    where ${payments.status} <> 'refunded' and (${payments.status} <> 'succeeded' or excluded.status = 'refunded')`);
 }
 
 /** Who to tell about a subscription, read in the same batch as the writes. */

@@ -1,5 +1,5 @@
-// The signed-in user's subscription: checkout, plan change with proration, cancel at period end,
-// resume, the customer portal, and the read side (current subscription, payments).
+// The signed-in user's subscription: plan change with proration, cancel at period end, resume, the
+// customer portal, and the read side (current subscription, payments). Checkout is in checkouts.ts.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { checkouts, payments, plans, subscriptions, users } from '../../db/schema';
 import { AppError } from '../../errors';
@@ -9,8 +9,6 @@ import { type Access, accessOf, LIVE_STATUSES } from './access';
 import { getActivePlanByCode, type PlanRow, toPublicPlan } from './plans';
 import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
 import { upsertSubscriptionStatement } from './subscription-sync';
-
-const CHECKOUT_IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
 
 type SubscriptionRow = typeof subscriptions.$inferSelect;
 
@@ -60,86 +58,6 @@ async function liveSubscription(s: Services, userId: string) {
     .limit(1);
   if (!row) throw new AppError('NOT_FOUND', 'No active subscription found for this user.');
   return row;
-}
-
-/** The user's Stripe customer, created once: the idempotency key and a conditional update make a race harmless. */
-async function ensureCustomer(s: Services, user: UserRow): Promise<string> {
-  if (user.stripeCustomerId) return user.stripeCustomerId;
-  const stripe = stripeClient(s.config);
-  const key = await idempotencyKey('customer', user.id);
-  const customer = await callStripe('create the customer', () =>
-    stripe.customers.create(
-      { email: user.email, name: user.username, metadata: { user_id: user.id } },
-      { idempotencyKey: key },
-    ),
-  );
-  const [stored] = await s.db
-    .update(users)
-    .set({ stripeCustomerId: customer.id, updatedAt: s.clock.now() })
-    .where(and(eq(users.id, user.id), sql`${users.stripeCustomerId} is null`))
-    .returning({ customer: users.stripeCustomerId });
-  if (stored?.customer) return stored.customer;
-  const [again] = await s.db
-    .select({ customer: users.stripeCustomerId })
-    .from(users)
-    .where(eq(users.id, user.id));
-  return again?.customer ?? customer.id;
-}
-
-function successUrl(s: Services) {
-  const base = s.config.FRONTEND_URL ?? s.config.APP_URL;
-  return s.config.BILLING_SUCCESS_URL ?? `${base}/billing/success?session_id={CHECKOUT_SESSION_ID}`;
-}
-
-function cancelUrl(s: Services) {
-  return s.config.BILLING_CANCEL_URL ?? `${s.config.FRONTEND_URL ?? s.config.APP_URL}/billing/cancel`;
-}
-
-export async function subscribe(s: Services, user: UserRow, planCode: string): Promise<string> {
-  const plan = await getActivePlanByCode(s, planCode);
-  const existing = await currentSubscription(s, user.id);
-  if (existing && (LIVE_STATUSES as readonly string[]).includes(existing.subscription.status)) {
-    throw new AppError('SUBSCRIPTION_EXISTS', 'User already has an active subscription.');
-  }
-  const customer = await ensureCustomer(s, user);
-  const now = s.clock.now();
-  const stripe = stripeClient(s.config);
-  // Double clicks within the window get the same Checkout Session back instead of a second one.
-  const key = await idempotencyKey(
-    'checkout',
-    user.id,
-    plan.id,
-    Math.floor(now.getTime() / CHECKOUT_IDEMPOTENCY_WINDOW_MS),
-  );
-  const metadata = { user_id: user.id, plan_id: plan.id };
-  const session = await callStripe('start the checkout', () =>
-    stripe.checkout.sessions.create(
-      {
-        mode: 'subscription',
-        customer,
-        client_reference_id: user.id,
-        line_items: [{ price: plan.stripePriceId!, quantity: 1 }],
-        success_url: successUrl(s),
-        cancel_url: cancelUrl(s),
-        metadata,
-        subscription_data: { metadata },
-      },
-      { idempotencyKey: key },
-    ),
-  );
-  if (!session.url) throw new AppError('PROVIDER_ERROR', 'Stripe returned a checkout session without a URL');
-  await s.db
-    .insert(checkouts)
-    .values({
-      userId: user.id,
-      planId: plan.id,
-      stripeCheckoutSessionId: session.id,
-      url: session.url,
-      createdAt: now,
-      expiresAt: new Date((session.expires_at ?? now.getTime() / 1000 + 86_400) * 1000),
-    })
-    .onConflictDoNothing();
-  return session.url;
 }
 
 async function stripeItemId(s: Services, stripeSubscriptionId: string) {

@@ -8,15 +8,18 @@ import { stripeEvents } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
 import type { Services } from '../../services';
+import { markCheckoutStatement } from './checkouts';
 import { callStripe, fromUnix, stripeClient, webhookCrypto } from './stripe-client';
 import {
   notificationTargetStatement,
   upsertPaymentStatement,
   upsertSubscriptionStatement,
 } from './subscription-sync';
+import { cancelNow, refundLatestInvoice } from './termination';
 
 export const HANDLED_EVENTS = [
   'checkout.session.completed',
+  'checkout.session.expired',
   'customer.subscription.created',
   'customer.subscription.updated',
   'customer.subscription.deleted',
@@ -88,6 +91,14 @@ function noticeFor(event: Stripe.Event): SubscriptionNotice | null {
   }
 }
 
+/** A completed or expired Checkout is no longer open: the one-open-checkout rule frees the user. */
+function checkoutWritesFor(s: Services, event: Stripe.Event) {
+  if (event.type !== 'checkout.session.completed' && event.type !== 'checkout.session.expired') return [];
+  const sessionId = (event.data.object as Stripe.Checkout.Session).id;
+  const status = event.type === 'checkout.session.completed' ? 'complete' : 'expired';
+  return [markCheckoutStatement(s.db, sessionId, status)];
+}
+
 function constraintOf(error: unknown): string | undefined {
   const cause = error instanceof DrizzleQueryError ? error.cause : error;
   return (cause as { constraint?: string } | undefined)?.constraint;
@@ -104,13 +115,14 @@ export async function handleWebhookEvent(s: Services, event: Stripe.Event): Prom
   const subscriptionId = (HANDLED_EVENTS as readonly string[]).includes(event.type)
     ? subscriptionIdOf(event)
     : null;
+  const checkoutWrites = checkoutWritesFor(s, event);
   if (!subscriptionId) {
-    const inserted = await s.db
-      .insert(stripeEvents)
-      .values(eventRow)
-      .onConflictDoNothing()
-      .returning({ id: stripeEvents.id });
-    return inserted.length === 0 ? 'duplicate' : 'ignored';
+    const [inserted] = await s.db.batch([
+      s.db.insert(stripeEvents).values(eventRow).onConflictDoNothing().returning({ id: stripeEvents.id }),
+      ...checkoutWrites,
+    ]);
+    if (inserted.length === 0) return 'duplicate';
+    return checkoutWrites.length > 0 ? 'applied' : 'ignored';
   }
   // The truth now, whatever order the events arrive in; a Stripe outage makes Stripe retry (5xx).
   const stripe = stripeClient(s.config);
@@ -120,6 +132,7 @@ export async function handleWebhookEvent(s: Services, event: Stripe.Event): Prom
   const invoice = event.type.startsWith('invoice.') ? (event.data.object as Stripe.Invoice) : null;
   const writes = [
     upsertSubscriptionStatement(s.db, subscription, now),
+    ...checkoutWrites,
     ...(invoice
       ? [
           upsertPaymentStatement(
@@ -141,7 +154,7 @@ export async function handleWebhookEvent(s: Services, event: Stripe.Event): Prom
     const constraint = constraintOf(error);
     if (constraint === 'stripe_events_pkey') return 'duplicate';
     if (constraint === 'subscriptions_one_live_per_user_key')
-      return refuseSecondSubscription(s, eventRow, subscription);
+      return refuseSecondSubscription(s, eventRow, subscription, checkoutWrites);
     throw error;
   }
   const row = target.rows[0];
@@ -169,22 +182,47 @@ export async function handleWebhookEvent(s: Services, event: Stripe.Event): Prom
 
 /**
  * A user paid a second checkout before the first one's webhook arrived. One live subscription per user
- * is a database rule, so the newer Stripe subscription is cancelled (and the event recorded).
+ * is a database rule, so the newer Stripe subscription is cancelled at once, what was paid for it is
+ * refunded, the refund is recorded, and the user is told.
  */
 async function refuseSecondSubscription(
   s: Services,
   eventRow: typeof stripeEvents.$inferInsert,
   subscription: Stripe.Subscription,
+  checkoutWrites: ReturnType<typeof checkoutWritesFor>,
 ) {
-  log('error', 'second live subscription refused', { event_id: eventRow.id, subscription: subscription.id });
-  const stripe = stripeClient(s.config);
-  await callStripe('cancel the duplicate subscription', () =>
-    stripe.subscriptions.cancel(
-      subscription.id,
-      { prorate: true },
-      { idempotencyKey: `duplicate-cancel:${subscription.id}` },
-    ),
-  );
-  await s.db.insert(stripeEvents).values(eventRow).onConflictDoNothing();
+  log('warn', 'second live subscription refused', { event_id: eventRow.id, subscription: subscription.id });
+  const canceled = await cancelNow(s, subscription.id);
+  const refund = await refundLatestInvoice(s, canceled);
+  const now = s.clock.now();
+  const invoiceId =
+    typeof canceled.latest_invoice === 'string' ? canceled.latest_invoice : canceled.latest_invoice?.id;
+  const invoice = invoiceId
+    ? await callStripe('read the invoice', () => stripeClient(s.config).invoices.retrieve(invoiceId))
+    : null;
+  const writes = [
+    upsertSubscriptionStatement(s.db, canceled, now),
+    ...checkoutWrites,
+    ...(invoice && refund ? [upsertPaymentStatement(s.db, invoice, 'refunded', now)] : []),
+  ];
+  const results = await s.db.batch([
+    s.db.insert(stripeEvents).values(eventRow).onConflictDoNothing(),
+    ...writes,
+    notificationTargetStatement(s.db, canceled.id),
+  ]);
+  const target = results[results.length - 1] as Awaited<ReturnType<typeof notificationTargetStatement>>;
+  const row = target.rows[0];
+  if (row && refund) {
+    await s.sendEmail(row.email, {
+      template: 'subscription',
+      data: {
+        kind: 'duplicate_refunded',
+        username: row.username,
+        planName: row.plan_name,
+        periodEnd: null,
+        refund,
+      },
+    });
+  }
   return 'ignored' as const;
 }

@@ -20,10 +20,21 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
   z.object({
     template: z.literal('subscription'),
     data: z.object({
-      kind: z.enum(['started', 'renewed', 'plan_changed', 'cancel_scheduled', 'ended', 'payment_failed']),
+      kind: z.enum([
+        'started',
+        'renewed',
+        'plan_changed',
+        'cancel_scheduled',
+        'ended',
+        'payment_failed',
+        'duplicate_refunded',
+      ]),
       username,
       planName: z.string().min(1).max(200),
       periodEnd: z.string().nullable(),
+      refund: z
+        .object({ amountCents: z.number().int().min(0), currency: z.string().min(3).max(3) })
+        .optional(),
     }),
   }),
 ]);
