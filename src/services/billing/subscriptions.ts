@@ -1,7 +1,7 @@
 // The signed-in user's subscription: plan change with proration, cancel at period end, resume, the
 // customer portal, and the read side (current subscription, payments). Checkout is in checkouts.ts.
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
-import { checkouts, payments, plans, subscriptions, users } from '../../db/schema';
+import { payments, plans, subscriptions } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
