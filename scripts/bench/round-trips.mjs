@@ -251,7 +251,7 @@ export async function measureRoundTrips({ apiUrl, standins }) {
     }),
   );
   await measure('POST /deactivate', { expect: 200 }, () =>
-    call('/deactivate', { method: 'POST', token: otherAgain }),
+    call('/deactivate', { method: 'POST', token: otherAgain, json: { password: PASSWORD } }),
   );
 
   // Passwordless sign-in for the main user.

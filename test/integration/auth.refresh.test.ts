@@ -320,7 +320,11 @@ describe('account and session state', () => {
 
   it('refuses the refresh of a user who deactivated through POST /deactivate', async () => {
     const session = await signIn({ native: true });
-    const deactivated = await api('/deactivate', { method: 'POST', headers: bearer(session.accessToken) });
+    const deactivated = await api('/deactivate', {
+      method: 'POST',
+      headers: bearer(session.accessToken),
+      json: { password: PASSWORD },
+    });
     expect(deactivated.status).toBe(200);
     await expectRefreshRejected(await refreshWithBody(session.refreshToken));
   });

@@ -17,8 +17,8 @@ const ROUTES: ProtectedRoute[] = [
     body: { old_password: PASSWORD, new_password: 'a brand new passphrase' },
     requiresVerified: true,
   },
-  // Unverified accounts may close themselves (a product decision, commit 2f1986f).
-  { method: 'POST', path: '/deactivate', requiresVerified: false },
+  // Unverified accounts may close themselves: they are deleted (README, "Account lifecycle").
+  { method: 'POST', path: '/deactivate', body: { password: PASSWORD }, requiresVerified: false },
 ];
 
 for (const route of ROUTES) describeProtectedRoute(route);

@@ -16,6 +16,7 @@ import {
   stripeControl,
   subscribedUser,
   subscriber,
+  withStripeFault,
 } from '../support/billing';
 import { bindings } from '../support/bindings';
 import { envWithClock, fakeClock } from '../support/clock';
@@ -89,19 +90,6 @@ async function signInAt(email: string, env: Env): Promise<Record<string, string>
 }
 
 /** Applies a fault at the shared stand-in for `work`, then clears it if it is still ours (and not used up). */
-async function withStripeFault<T>(
-  fault: { mode: string; count?: number; match: string },
-  work: () => Promise<T>,
-) {
-  await stripeControl('/fault', fault);
-  try {
-    return await work();
-  } finally {
-    const state = await stripeControl<{ mode: string; match: string | null }>('/fault');
-    if (state.mode !== 'none' && state.match === fault.match) await stripeControl('/fault', { mode: 'none' });
-  }
-}
-
 describe('POST /billing/subscriptions/subscribe', () => {
   it('answers 201 with the checkout URL of the hosted Checkout page, for the plan’s price', async () => {
     const plan = await createPlan({ name: `Pro ${tag()}` });

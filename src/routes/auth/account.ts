@@ -8,8 +8,8 @@ import { deactivateAccount } from '../../services/auth/deactivation';
 import { changePassword } from '../../services/auth/passwords';
 import { toPublicUser } from '../../services/auth/users';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
-import { AUTH_ERRORS, problemResponses } from '../problem-schema';
-import { ChangePasswordSchema, UserEnvelopeSchema } from './schemas';
+import { AUTH_ERRORS, problemResponses, STRIPE_ERRORS } from '../problem-schema';
+import { ChangePasswordSchema, DeactivatedSchema, DeactivateSchema, UserEnvelopeSchema } from './schemas';
 
 const me = createRoute({
   method: 'get',
@@ -51,13 +51,27 @@ const deactivate = createRoute({
   method: 'post',
   path: '/deactivate',
   tags: ['Account'],
-  summary: 'Deactivate the account (signs out everywhere)',
-  description: 'Unverified accounts may close themselves too.',
+  summary: 'Deactivate the account (signs out everywhere, ends billing)',
+  description:
+    'Needs the password, or for an account without one a code from POST /request/login-code. A live ' +
+    'subscription is cancelled at once (no further charge; the current period is not refunded) and an open ' +
+    'Checkout expired, before the account is disabled. Every session, pending link and code ends. An ' +
+    'account whose email was never verified is deleted instead, so the address can sign up again. ' +
+    'Accounts are restored or erased by support (see the README).',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth(), rateLimit('deactivate', signedInUser)] as const,
+  request: { body: jsonBody(DeactivateSchema) },
   responses: {
-    200: jsonResponse(MessageSchema, 'Account deactivated; every session revoked; notice emailed'),
-    ...problemResponses(...AUTH_ERRORS),
+    200: jsonResponse(DeactivatedSchema, 'Account deactivated; every session revoked; notice emailed'),
+    ...problemResponses(
+      ...AUTH_ERRORS,
+      'INCORRECT_PASSWORD',
+      'INVALID_LOGIN_CODE',
+      'MALFORMED_REQUEST',
+      'VALIDATION_FAILED',
+      'RATE_LIMITED',
+      ...STRIPE_ERRORS,
+    ),
   },
 });
 
@@ -75,7 +89,16 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
     return c.json({ message: 'Password has been changed successfully' }, 200);
   })
   .openapi(deactivate, async (c) => {
-    await deactivateAccount(c.var.services, authOf(c).user);
+    const body = c.req.valid('json');
+    const proof = body.code === undefined ? { password: body.password ?? '' } : { code: body.code };
+    const outcome = await deactivateAccount(c.var.services, authOf(c).user, proof);
     clearRefreshCookie(c, c.var.services.config);
-    return c.json({ message: 'User deactivated.' }, 200);
+    return c.json(
+      {
+        message: outcome.deleted ? 'User deleted.' : 'User deactivated.',
+        deleted: outcome.deleted,
+        subscription_canceled: outcome.canceledPlan !== null,
+      },
+      200,
+    );
   });

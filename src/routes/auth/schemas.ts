@@ -117,3 +117,28 @@ export const ChangePasswordSchema = z
 export const EmailOnlySchema = z
   .object({ email: EmailSchema })
   .openapi('EmailRequest', { example: { email: 'ann@example.com' } });
+
+export const DeactivateSchema = z
+  .object({
+    password: LoginPasswordSchema.optional().openapi({ description: 'The account password' }),
+    code: z
+      .string()
+      .regex(/^\d{6}$/, 'The code is 6 digits')
+      .optional()
+      .openapi({ description: 'A code from POST /request/login-code (accounts without a password)' }),
+  })
+  .refine((body) => (body.password === undefined) !== (body.code === undefined), {
+    message: 'Send either password or code',
+    path: ['password'],
+  })
+  .openapi('DeactivateRequest', { example: { password: 'correct horse battery staple' } });
+
+export const DeactivatedSchema = z
+  .object({
+    message: z.string(),
+    deleted: z.boolean().openapi({ description: 'True for an unverified account: it was deleted, not kept' }),
+    subscription_canceled: z
+      .boolean()
+      .openapi({ description: 'A live subscription was cancelled at once (no further charge, no refund)' }),
+  })
+  .openapi('Deactivated');

@@ -1,18 +1,68 @@
-// Deactivating an account: the user is disabled, every session ends, and a notice is sent.
-import { eq } from 'drizzle-orm';
+// Closing an account. The owner confirms with the password (or a fresh emailed code); billing ends first,
+// at Stripe (see closeBilling), then one batch disables the account and ends everything hanging off it.
+// An unverified account is deleted instead: nothing was proven or billed, and a squatter who closed an
+// address they registered must not keep its owner out of it.
+import { eq, sql } from 'drizzle-orm';
 import { users } from '../../db/schema';
+import { AppError } from '../../errors';
 import type { Services } from '../../services';
-import { revokeAllSessionsStatement } from './sessions';
+import { closeBilling } from '../billing/termination';
+import { endHangingOff, everything } from './account-lifecycle';
+import { confirmWithCode } from './login-codes';
 import type { UserRow } from './users';
 
-export async function deactivateAccount(s: Services, user: UserRow): Promise<void> {
+export type OwnerProof = { password: string } | { code: string };
+
+/** The signed-in owner proves it again: a stolen access token alone cannot close an account. */
+async function confirmOwner(s: Services, user: UserRow, proof: OwnerProof): Promise<void> {
+  if ('code' in proof) return confirmWithCode(s, user.email, proof.code);
+  const { ok } = await s.hasher.verify(user.passwordHash, proof.password);
+  if (!ok || !user.passwordHash) {
+    throw new AppError(
+      'INCORRECT_PASSWORD',
+      user.passwordHash
+        ? "Password isn't correct"
+        : 'This account has no password; confirm with an emailed code',
+    );
+  }
+}
+
+export interface Deactivation {
+  deleted: boolean;
+  /** The plan whose subscription was cancelled, if one was live. */
+  canceledPlan: string | null;
+}
+
+export async function deactivateAccount(
+  s: Services,
+  user: UserRow,
+  proof: OwnerProof,
+): Promise<Deactivation> {
+  await confirmOwner(s, user, proof);
+  if (!user.isVerified) {
+    await s.db.delete(users).where(eq(users.id, user.id));
+    await s.sendEmail(user.email, {
+      template: 'account_deactivated',
+      data: { username: user.username, deleted: true, canceledPlan: null },
+    });
+    return { deleted: true, canceledPlan: null };
+  }
+  const billing = await closeBilling(s, user.id);
   const now = s.clock.now();
   await s.db.batch([
-    s.db
-      .update(users)
-      .set({ isActive: false, deactivatedAt: now, updatedAt: now })
-      .where(eq(users.id, user.id)),
-    revokeAllSessionsStatement(s.db, { userId: user.id, now, reason: 'deactivated' }),
+    s.db.execute(sql`
+      with closed as (
+        update ${users} set is_active = false, deactivated_at = ${now}, updated_at = ${now}
+        where id = ${user.id}
+        returning id
+      )
+      ${endHangingOff(sql`select id from closed`, now, everything('deactivated'))}
+      select id from closed`),
+    ...billing.writes,
   ]);
-  await s.sendEmail(user.email, { template: 'account_deactivated', data: { username: user.username } });
+  await s.sendEmail(user.email, {
+    template: 'account_deactivated',
+    data: { username: user.username, deleted: false, canceledPlan: billing.endedPlan },
+  });
+  return { deleted: false, canceledPlan: billing.endedPlan };
 }

@@ -95,6 +95,37 @@ interface AttemptRow extends Record<string, unknown> {
 const invalidCode = () => new AppError('INVALID_LOGIN_CODE', 'Invalid code or email.');
 
 /**
+ * The CTEs `target` (the newest live code for the email) and `attempt` (one try at it: a wrong code
+ * costs a try, the right one is consumed, but only for an active account).
+ */
+function attempt(email: string, codeHash: string, now: Date) {
+  return sql`target as (
+      select lc.id from ${loginCodes} lc
+      where lc.email = ${email} and lc.consumed_at is null
+      order by lc.created_at desc
+      limit 1
+    ),
+    attempt as (
+      update ${loginCodes} lc
+      set attempts = lc.attempts + case when lc.code_hash = ${codeHash} then 0 else 1 end,
+          consumed_at = case when lc.code_hash = ${codeHash} and u.is_active then ${now}::timestamptz else null end
+      from ${users} u
+      where lc.id = (select id from target) and u.id = lc.user_id
+        and lc.attempts < ${LOGIN_CODE_MAX_ATTEMPTS} and lc.consumed_at is null and lc.expires_at > ${now}
+      returning lc.user_id, lc.code_hash = ${codeHash} as matched, u.is_active
+    )`;
+}
+
+/** Spends an emailed code to confirm a sensitive action by its (signed-in, active) owner: 400 if wrong. */
+export async function confirmWithCode(s: Services, rawEmail: string, code: string): Promise<void> {
+  const email = normalizeEmail(rawEmail);
+  const { rows } = await s.db.execute<AttemptRow>(
+    sql`with ${attempt(email, await hashCode(s, email, code), s.clock.now())} select matched, is_active from attempt`,
+  );
+  if (!rows[0]?.matched) throw invalidCode();
+}
+
+/**
  * Checks the code against the newest live code for the email in one statement: a wrong code costs a
  * try; the right one is consumed only for an active account (a deactivated one is refused with 403
  * and nothing is consumed). Signing in also marks the email verified: the code proved control of it.
@@ -111,21 +142,7 @@ export async function loginWithCode(
   const now = s.clock.now();
   const codeHash = await hashCode(s, email, code);
   const { rows } = await s.db.execute<AttemptRow & { user: UserRow }>(sql`
-    with target as (
-      select lc.id from ${loginCodes} lc
-      where lc.email = ${email} and lc.consumed_at is null
-      order by lc.created_at desc
-      limit 1
-    ),
-    attempt as (
-      update ${loginCodes} lc
-      set attempts = lc.attempts + case when lc.code_hash = ${codeHash} then 0 else 1 end,
-          consumed_at = case when lc.code_hash = ${codeHash} and u.is_active then ${now}::timestamptz else null end
-      from ${users} u
-      where lc.id = (select id from target) and u.id = lc.user_id
-        and lc.attempts < ${LOGIN_CODE_MAX_ATTEMPTS} and lc.consumed_at is null and lc.expires_at > ${now}
-      returning lc.user_id, lc.code_hash = ${codeHash} as matched, u.is_active
-    ),
+    with ${attempt(email, codeHash, now)},
     signing_in as (select user_id as id from attempt where matched and is_active),
     first_proof as (select id from ${users} where id in (select id from signing_in) and not is_verified),
     verified as (

@@ -15,7 +15,14 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
     data: z.object({ username, how: z.enum(['changed', 'reset']) }),
   }),
   z.object({ template: z.literal('account_exists'), data: z.object({ username }) }),
-  z.object({ template: z.literal('account_deactivated'), data: z.object({ username }) }),
+  z.object({
+    template: z.literal('account_deactivated'),
+    data: z.object({
+      username,
+      deleted: z.boolean().default(false),
+      canceledPlan: z.string().min(1).max(200).nullable().default(null),
+    }),
+  }),
   z.object({ template: z.literal('login_code'), data: z.object({ username, expiresInSeconds }) }),
   z.object({
     template: z.literal('subscription'),
