@@ -54,6 +54,7 @@ export default defineConfig({
           // Generous by default so tests of other behaviour never trip it; rate-limit tests lower it.
           RATE_LIMIT_MAX: '1000',
           RATE_LIMIT_WINDOW_SECONDS: '60',
+          REFRESH_RATE_LIMIT_MAX: '1000',
           // Read by test/support only (not by the Worker): where the stand-ins' control routes live.
           TEST_NEON_URL: inject('neonUrl'),
           TEST_UPSTASH_URL: inject('upstashUrl'),

@@ -16,7 +16,10 @@ export interface EdgeauthClientOptions {
   /** Where a 'body' client keeps the refresh token between runs (default: memory only). */
   refreshTokenStore?: TokenStore;
   fetch?: Fetch;
-  /** Called when the session is over (refresh refused): send the user to the sign-in page. */
+  /**
+   * Called when the session is over (the refresh answered 401): send the user to the sign-in page. Any
+   * other failure (429, 5xx, the network) keeps the session: the next call tries again.
+   */
   onSessionEnd?: () => void;
 }
 
@@ -65,6 +68,10 @@ export function createEdgeauthClient(options: EdgeauthClientOptions) {
     return body;
   }
 
+  /**
+   * True when refreshed, false when the session is over (only a 401 says so: the token is then dropped).
+   * A transient failure (429, 5xx) throws an EdgeauthError and keeps the refresh token for a retry.
+   */
   async function doRefresh(): Promise<boolean> {
     const stored = transport === 'body' ? await store.get() : null;
     if (transport === 'body' && !stored) return false;
@@ -72,12 +79,13 @@ export function createEdgeauthClient(options: EdgeauthClientOptions) {
       `${base}/refresh-token`,
       json(transport === 'body' ? { refresh_token: stored } : {}),
     );
-    if (!response.ok) {
+    if (response.status === 401) {
       accessToken = null;
       await store.set(null);
       options.onSessionEnd?.();
       return false;
     }
+    if (!response.ok) throw new EdgeauthError(response.status, await response.json().catch(() => null));
     await adopt(response);
     return true;
   }
@@ -97,8 +105,13 @@ export function createEdgeauthClient(options: EdgeauthClientOptions) {
       return send(input, { ...init, credentials, headers });
     };
     const response = await attempt();
-    if (response.status !== 401 || !(await refresh())) return response;
-    return attempt();
+    if (response.status !== 401) return response;
+    // A refresh that failed for a passing reason leaves this call's 401 as its answer, session intact.
+    const refreshed = await refresh().catch((error: unknown) => {
+      if (error instanceof EdgeauthError) return false;
+      throw error;
+    });
+    return refreshed ? attempt() : response;
   };
 
   return {
@@ -121,7 +134,10 @@ export function createEdgeauthClient(options: EdgeauthClientOptions) {
       return adopt(response);
     },
 
-    /** Tries to resume a session (a page reload, an app start) from the cookie or the stored token. */
+    /**
+     * Resumes a session (a page reload, an app start) from the cookie or the stored token: true when
+     * signed in, false when signed out; throws EdgeauthError when the API could not answer (try later).
+     */
     resume: () => refresh(),
 
     async logout() {

@@ -48,6 +48,7 @@ const schema = z.object({
   COOKIE_SAMESITE: z.enum(['Lax', 'Strict', 'None']).default('Lax'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(5),
   RATE_LIMIT_WINDOW_SECONDS: seconds(60),
+  REFRESH_RATE_LIMIT_MAX: z.coerce.number().int().positive().default(30),
   MAIL_PROVIDER: z.enum(['resend', 'postmark']).default('resend'),
   MAIL_API_URL: optionalUrl,
   MAIL_API_KEY: optionalText,

@@ -1,15 +1,21 @@
-// Rate limits for the sensitive auth routes (@upstash/ratelimit, sliding window), per client IP and per
-// identifier (the email in the body, or the signed-in user). They fail closed: if Redis cannot answer
-// in time the route answers 503 rather than letting unlimited guesses through.
+// Rate limits for the sensitive auth routes (@upstash/ratelimit, sliding window). With an identifier (the
+// email in the body, or the signed-in user) a route is limited per (IP, identifier) at RATE_LIMIT_MAX, per
+// identifier at a higher ceiling and per IP at a much higher one: guessing one account's password stays
+// slow, yet strangers cannot lock its owner out and an office behind one NAT is not one client. They
+// fail closed: if Redis cannot answer in time the route answers 503 rather than letting guesses through.
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
+import type { Config } from '../env';
 import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import { log } from '../lib/log';
 
 const DECISION_TIMEOUT_MS = 1500;
+/** Ceilings relative to RATE_LIMIT_MAX: one identifier from anywhere, and one IP for anyone. */
+export const PER_IDENTIFIER_FACTOR = 4;
+export const PER_IP_FACTOR = 20;
 
 export type Identify = (c: Context<AppEnv>) => Promise<string | undefined> | string | undefined;
 
@@ -26,35 +32,70 @@ export function clientIp(c: Context<AppEnv>): string {
   return c.req.header('cf-connecting-ip') ?? 'unknown';
 }
 
-export function rateLimit(name: string, identify?: Identify) {
+interface Key {
+  key: string;
+  limit: number;
+}
+
+export interface RateLimitOptions {
+  /**
+   * Limit only by the identifier, at this many requests per window, and let requests without one
+   * through (the route refuses those itself without touching a dependency). For /refresh-token: the
+   * session is the client, whatever IP it comes from.
+   */
+  identifierOnly?: (config: Config) => number;
+}
+
+function keysFor(
+  config: Config,
+  ip: string,
+  identifier: string | undefined,
+  options: RateLimitOptions,
+): Key[] {
+  const max = config.RATE_LIMIT_MAX;
+  if (options.identifierOnly)
+    return identifier ? [{ key: `id:${identifier}`, limit: options.identifierOnly(config) }] : [];
+  if (!identifier) return [{ key: `ip:${ip}`, limit: max }];
+  return [
+    { key: `pair:${ip}|${identifier}`, limit: max },
+    { key: `id:${identifier}`, limit: max * PER_IDENTIFIER_FACTOR },
+    { key: `ip:${ip}`, limit: max * PER_IP_FACTOR },
+  ];
+}
+
+export function rateLimit(name: string, identify?: Identify, options: RateLimitOptions = {}) {
   return createMiddleware<AppEnv>(async function rateLimitMiddleware(c, next) {
     const { redis, config } = c.var.services;
-    const limiter = new Ratelimit({
-      redis,
-      limiter: Ratelimit.slidingWindow(config.RATE_LIMIT_MAX, `${config.RATE_LIMIT_WINDOW_SECONDS} s`),
-      prefix: `edgeauth:rl:${name}`,
-      // Our own deadline below decides; the library's would let the request through on timeout.
-      timeout: 0,
-      ephemeralCache: false,
-      analytics: false,
-    });
     const identifier = identify ? await identify(c) : undefined;
-    const keys = [`ip:${clientIp(c)}`, ...(identifier ? [`id:${identifier}`] : [])];
+    const keys = keysFor(config, clientIp(c), identifier, options);
+    if (keys.length === 0) return next();
+    const decide = ({ key, limit }: Key) =>
+      new Ratelimit({
+        redis,
+        limiter: Ratelimit.slidingWindow(limit, `${config.RATE_LIMIT_WINDOW_SECONDS} s`),
+        prefix: `edgeauth:rl:${name}:${limit}`,
+        // Our own deadline below decides; the library's would let the request through on timeout.
+        timeout: 0,
+        ephemeralCache: false,
+        analytics: false,
+      }).limit(key);
     let decisions: Awaited<ReturnType<Ratelimit['limit']>>[];
     try {
-      decisions = await withDeadline(Promise.all(keys.map((key) => limiter.limit(key))), DECISION_TIMEOUT_MS);
+      decisions = await withDeadline(Promise.all(keys.map(decide)), DECISION_TIMEOUT_MS);
     } catch (error) {
-      log('error', 'rate limiter unavailable', { limiter: name, error: (error as Error).message });
+      log('error', 'rate limiter unavailable', { limiter: name, error: (error as Error).name });
       throw new AppError('DEPENDENCY_UNAVAILABLE', 'Rate limiting is unavailable; try again shortly');
     }
     const now = Date.now();
-    const remaining = Math.min(...decisions.map((d) => d.remaining));
     const blocked = decisions.filter((d) => !d.success);
-    const resetAt = Math.max(...(blocked.length > 0 ? blocked : decisions).map((d) => d.reset));
-    const resetSeconds = Math.max(1, Math.ceil((resetAt - now) / 1000));
+    // The headers describe the tightest limit: the blocking one, else the one with least room left.
+    const tightest = (blocked.length > 0 ? blocked : decisions).reduce((a, b) =>
+      b.remaining < a.remaining || (b.remaining === a.remaining && b.reset > a.reset) ? b : a,
+    );
+    const resetSeconds = Math.max(1, Math.ceil((tightest.reset - now) / 1000));
     const headers = {
-      'RateLimit-Limit': String(config.RATE_LIMIT_MAX),
-      'RateLimit-Remaining': String(Math.max(0, remaining)),
+      'RateLimit-Limit': String(tightest.limit),
+      'RateLimit-Remaining': String(Math.max(0, tightest.remaining)),
       'RateLimit-Reset': String(resetSeconds),
     };
     if (blocked.length > 0) {

@@ -4,7 +4,15 @@ import { eq } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { refreshTokens, sessions, users } from '../../src/db/schema';
-import { bearer, createUser, db, PASSWORD, refreshCookieOf, uniqueIp } from '../support/accounts';
+import {
+  bearer,
+  createUser,
+  db,
+  PASSWORD,
+  REFRESH_TOKEN_SHAPE,
+  refreshCookieOf,
+  uniqueIp,
+} from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { expectProblem } from '../support/problem';
 import { api, databaseRoundTrips } from '../support/worker';
@@ -81,7 +89,7 @@ async function expectRotatedInBody(response: Response) {
     token: expect.any(String),
     token_type: 'Bearer',
     expires_in: 900,
-    refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+    refresh_token: expect.stringMatching(REFRESH_TOKEN_SHAPE),
   });
   return { accessToken: body.token, refreshToken: body.refresh_token };
 }
@@ -135,7 +143,7 @@ describe('cookie transport needs an allowed Origin', () => {
     const cookies = response.headers.getSetCookie();
     expect(cookies).toHaveLength(1);
     const successor = refreshCookieOf(response);
-    expect(successor).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(successor).toMatch(REFRESH_TOKEN_SHAPE);
     expect(successor).not.toBe(session.refreshToken);
     expect(cookies[0]).toBe(`edgeauth_refresh=${successor}${COOKIE_ATTRIBUTES}`);
 
@@ -160,7 +168,7 @@ describe('body transport (native clients)', () => {
       token: expect.any(String),
       token_type: 'Bearer',
       expires_in: 900,
-      refresh_token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      refresh_token: expect.stringMatching(REFRESH_TOKEN_SHAPE),
       user: { id: user.id, email: user.email },
     });
   });

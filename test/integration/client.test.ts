@@ -53,6 +53,38 @@ describe('createEdgeauthClient', () => {
     expect(client.accessToken).toBeNull();
   });
 
+  it('keeps the session through a refresh that fails for a passing reason (503, 429), and uses it later', async () => {
+    const clock = fakeClock();
+    const user = await createUser();
+    const onSessionEnd = vi.fn();
+    let env = envWithClock(clock);
+    const client = createEdgeauthClient({
+      baseUrl: API_ORIGIN,
+      transport: 'body',
+      fetch: (input, init) => callWorker(new Request(input, init as RequestInit), env),
+      onSessionEnd,
+    });
+    await client.login(user.email, PASSWORD);
+    clock.advance(901);
+
+    // Redis down: /refresh-token answers 503; the call keeps its 401, the session survives.
+    env = envWithClock(clock, { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
+    expect((await client.api.me.$get()).status).toBe(401);
+    const error = await client.resume().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EdgeauthError);
+    expect((error as EdgeauthError).status).toBe(503);
+
+    // Over the per-session refresh limit: 429, still not the end.
+    env = envWithClock(clock, { REFRESH_RATE_LIMIT_MAX: '1', RATE_LIMIT_WINDOW_SECONDS: '3600' });
+    expect(await client.resume()).toBe(true);
+    expect(((await client.resume().catch((e: unknown) => e)) as EdgeauthError).status).toBe(429);
+    expect(onSessionEnd).not.toHaveBeenCalled();
+
+    env = envWithClock(clock);
+    expect(await client.resume()).toBe(true);
+    expect((await client.api.me.$get()).status).toBe(200);
+  });
+
   it('logs out: the session is revoked and nothing is left to resume', async () => {
     const user = await createUser();
     const client = clientFor(envWithClock(fakeClock()));

@@ -78,3 +78,6 @@ export function refreshCookieOf(response: Response): string | undefined {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+/** A refresh token: `<session id>.<secret>.<tag>`, all URL- and cookie-safe. */
+export const REFRESH_TOKEN_SHAPE = /^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/;

@@ -1,20 +1,36 @@
 // Session lifecycle: refresh (rotation), logout, logout everywhere, and the list of live sessions.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { clearRefreshCookie, REFRESH_COOKIE, readRefreshCookie } from '../../lib/cookies';
 import { authOf, requireAuth } from '../../middleware/auth';
-import { rateLimit } from '../../middleware/rate-limit';
+import { type Identify, rateLimit } from '../../middleware/rate-limit';
 import {
   listLiveSessions,
   revokeAllSessionsStatement,
   revokeSessionStatement,
+  sessionOfRefreshToken,
 } from '../../services/auth/sessions';
 import { refreshSession } from '../../services/auth/sign-in';
 import { bearerSecurity, jsonResponse } from '../openapi-helpers';
 import { AUTH_ERRORS, problemResponses } from '../problem-schema';
 import { RefreshSchema, SessionSchema, TokenSchema } from './schemas';
 import { assertAllowedOrigin, deliverTokens } from './session-response';
+
+/** The token from the body (native clients) or else the cookie; an empty body counts as none. */
+async function presentedRefreshToken(c: Context<AppEnv>): Promise<{ token?: string; fromBody: boolean }> {
+  const body: unknown = await c.req.json().catch(() => undefined);
+  const fromBody = (body as { refresh_token?: unknown } | undefined)?.refresh_token;
+  if (typeof fromBody === 'string') return { token: fromBody, fromBody: true };
+  return { token: readRefreshCookie(c), fromBody: false };
+}
+
+/** The session a well-formed, genuine refresh token names: the rate-limit key for its refreshes. */
+const presentedSession: Identify = async (c) => {
+  const { token } = await presentedRefreshToken(c);
+  return token ? ((await sessionOfRefreshToken(c.var.services.config, token)) ?? undefined) : undefined;
+};
 
 const refresh = createRoute({
   method: 'post',
@@ -27,7 +43,9 @@ const refresh = createRoute({
     'A rotated token presented again within a short grace window gets the same successor; later, it revokes the session.',
   // The cookie (browsers) or a refresh_token in the body (native clients, no security scheme).
   security: [{ refreshCookie: [] }, {} as Record<string, string[]>],
-  middleware: [rateLimit('refresh')] as const,
+  middleware: [
+    rateLimit('refresh', presentedSession, { identifierOnly: (config) => config.REFRESH_RATE_LIMIT_MAX }),
+  ] as const,
   request: {
     body: { required: false, content: { 'application/json': { schema: RefreshSchema } } },
   },

@@ -5,7 +5,7 @@ import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { refreshTokens, sessions, users } from '../../db/schema';
 import type { Config } from '../../env';
-import { keyedHash, randomToken } from '../../lib/crypto';
+import { constantTimeEqual, keyedHash, randomToken } from '../../lib/crypto';
 
 type SessionConfig = Pick<
   Config,
@@ -21,12 +21,39 @@ const hashToken = (config: SessionConfig, token: string) =>
   keyedHash(config.REFRESH_SECRET_KEY, 'refresh-token', token);
 
 /**
+ * A refresh token is `<session id>.<secret>.<tag>`: the tag (an HMAC of the rest) lets a request be tied
+ * to its session, for the per-session rate limit, and lets a forged token be refused, before the
+ * database is asked. Only the token's hash is stored.
+ */
+const tagOf = async (config: SessionConfig, body: string) =>
+  (await keyedHash(config.REFRESH_SECRET_KEY, 'refresh-token-tag', body)).slice(0, 22);
+
+async function mintRefreshToken(config: SessionConfig, sessionId: string, secret: string) {
+  const body = `${sessionId}.${secret}`;
+  return `${body}.${await tagOf(config, body)}`;
+}
+
+const TOKEN_SHAPE = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{22})$/;
+
+/** The session a refresh token belongs to, or null when the token is not one we issued. */
+export async function sessionOfRefreshToken(config: SessionConfig, token: string): Promise<string | null> {
+  const parts = TOKEN_SHAPE.exec(token);
+  if (!parts) return null;
+  const [, sessionId, secret, tag] = parts as unknown as [string, string, string, string];
+  const expected = await tagOf(config, `${sessionId}.${secret}`);
+  const encoder = new TextEncoder();
+  return constantTimeEqual(encoder.encode(expected), encoder.encode(tag)) ? sessionId : null;
+}
+
+/**
  * The successor of a refresh token is derived from it (HMAC under our secret), not drawn at random:
  * two concurrent refreshes of one token compute the same successor, so the loser of the race can be
  * handed the winner's token without it ever being stored in clear.
  */
-const successorOf = (config: SessionConfig, token: string) =>
-  keyedHash(config.REFRESH_SECRET_KEY, 'refresh-token-successor', token);
+async function successorOf(config: SessionConfig, sessionId: string, token: string) {
+  const secret = await keyedHash(config.REFRESH_SECRET_KEY, 'refresh-token-successor', token);
+  return mintRefreshToken(config, sessionId, secret);
+}
 
 const expiryFrom = (config: SessionConfig, now: Date) =>
   new Date(now.getTime() + config.REFRESH_TOKEN_EXPIRE * 1000);
@@ -37,8 +64,8 @@ export async function startSession(
   config: SessionConfig,
   { userId, now, client }: { userId: string; now: Date; client: ClientInfo },
 ) {
-  const refreshToken = randomToken();
   const sessionId = crypto.randomUUID();
+  const refreshToken = await mintRefreshToken(config, sessionId, randomToken());
   const expiresAt = expiryFrom(config, now);
   const statement = db.execute(sql`
     with created as (
@@ -87,7 +114,12 @@ export async function rotateRefreshToken(
   token: string,
   now: Date,
 ): Promise<RotationResult> {
-  const [hash, successor] = await Promise.all([hashToken(config, token), successorOf(config, token)]);
+  const sessionId = await sessionOfRefreshToken(config, token);
+  if (!sessionId) return { kind: 'invalid' };
+  const [hash, successor] = await Promise.all([
+    hashToken(config, token),
+    successorOf(config, sessionId, token),
+  ]);
   const successorHash = await hashToken(config, successor);
   const graceStart = new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000);
   const expiresAt = expiryFrom(config, now);
