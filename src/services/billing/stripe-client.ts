@@ -48,6 +48,15 @@ export function fromUnix(seconds: number | null | undefined): Date | null {
   return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
 }
 
+/** True when Stripe answered that the object does not exist (not in this account and mode). */
+export function isMissingAtStripe(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.statusCode === 404 &&
+    error.code === 'resource_missing'
+  );
+}
+
 /** Runs a Stripe call; any failure becomes a 502 (or 503 when Stripe could not be reached). */
 export async function callStripe<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {
