@@ -6,6 +6,7 @@ import { plans } from '../../src/db/schema';
 import { PlanSchema } from '../../src/routes/billing/schemas';
 import { db } from '../support/accounts';
 import { asAdmin, createPlan, type PlanBody, stripe, stripeControl, subscriber } from '../support/billing';
+import { envWithClock, fakeClock } from '../support/clock';
 import { expectProblem } from '../support/problem';
 import { api } from '../support/worker';
 
@@ -78,9 +79,10 @@ async function stripeRequestsOn(seq: number, ids: string[]) {
 }
 
 interface Fault {
-  mode: 'error' | 'down';
+  mode: 'error' | 'down' | 'slow';
   match: string;
   count: number;
+  delay_ms?: number;
 }
 
 let ourFault: string | null = null;
@@ -651,5 +653,94 @@ describe('DELETE /billing/plans/{id}', () => {
     expect((await deletePlan(plan.id)).status).toBe(204);
     expect(await listedCodes()).not.toContain(plan.code);
     expect(await stripe.products.retrieve(productId)).toMatchObject({ active: false });
+  });
+});
+
+describe('concurrent writes to one plan', () => {
+  /** The plan as the database and as Stripe see it: the two must always agree. */
+  async function bothSides(planId: string) {
+    const [row] = await db()
+      .select({ name: plans.name, active: plans.isActive })
+      .from(plans)
+      .where(eq(plans.id, planId));
+    const { productId } = await stripeIdsOf(planId);
+    const { name, active } = await stripe.products.retrieve(productId);
+    return { database: row, stripe: { name, active } };
+  }
+
+  const expectInStep = async (planId: string, expected: { name: string; active: boolean }) =>
+    expect(await bothSides(planId)).toEqual({ database: expected, stripe: expected });
+
+  it.each([
+    ['DELETE', (id: string) => deletePlan(id)],
+    ['PATCH is_active=false', (id: string) => patchPlan(id, { is_active: false })],
+  ])(
+    'lets one of a rename and a retire (%s) through while the other answers 409, then both apply in order',
+    async (_, retire) => {
+      const plan = await createPlan({ name: 'Before' });
+      const { productId } = await stripeIdsOf(plan.id);
+      // Whichever write reaches Stripe first stays there a while: the other one arrives during it.
+      await injectFault({ mode: 'slow', match: `/v1/products/${productId}`, count: 1, delay_ms: 2000 });
+      const [renamed, retired] = await Promise.all([patchPlan(plan.id, { name: 'After' }), retire(plan.id)]);
+
+      const statuses = [renamed.status, retired.status];
+      expect(
+        statuses.filter((status) => status === 409),
+        JSON.stringify(statuses),
+      ).toHaveLength(1);
+      const refused = renamed.status === 409 ? renamed : retired;
+      const problem = await expectProblem(refused, 409, 'CONFLICT');
+      expect(problem.detail).toBe('The plan is being changed; try again');
+      const renameWon = refused === retired;
+      await expectInStep(plan.id, { name: renameWon ? 'After' : 'Before', active: renameWon });
+
+      // The winner released the lease: the refused write goes through when retried.
+      const retried = renameWon ? await retire(plan.id) : await patchPlan(plan.id, { name: 'After' });
+      expect(retried.status, await retried.clone().text()).toBeLessThan(300);
+      await expectInStep(plan.id, { name: 'After', active: false });
+    },
+  );
+
+  it('keeps the database and Stripe in step over many racing renames and retires', async () => {
+    const racing = await Promise.all([1, 2, 3, 4].map(() => createPlan({ name: 'Before' })));
+    await Promise.all(racing.flatMap((plan) => [patchPlan(plan.id, { name: 'After' }), deletePlan(plan.id)]));
+    for (const plan of racing) {
+      const { database, stripe: atStripe } = await bothSides(plan.id);
+      expect(atStripe, plan.id).toEqual(database);
+      const price = await stripe.prices.retrieve((await stripeIdsOf(plan.id)).priceId);
+      expect(price.active, plan.id).toBe(atStripe.active);
+    }
+  });
+
+  it('refuses a write while another holds the lease, and takes over a lease left for 30 s', async () => {
+    const plan = await createPlan({ name: 'Before' });
+    const clock = fakeClock();
+    // As if a write had taken the lease and its Worker then died before releasing it.
+    await db()
+      .update(plans)
+      .set({ writeLockedUntil: new Date(clock.now().getTime() + 30_000) })
+      .where(eq(plans.id, plan.id));
+    const since = await lastStripeSeq();
+    const env = envWithClock(clock);
+    const patch = async () =>
+      api(
+        `/billing/plans/${plan.id}`,
+        { method: 'PATCH', headers: await asAdmin(), json: { name: 'After' } },
+        env,
+      );
+
+    const problem = await expectProblem(await patch(), 409, 'CONFLICT');
+    expect(problem.detail).toBe('The plan is being changed; try again');
+    const { productId, priceId } = await stripeIdsOf(plan.id);
+    expect(await stripeRequestsOn(since, [productId, priceId])).toEqual([]);
+
+    clock.advance(31);
+    expect(await expectJson(await patch(), 200)).toEqual({ ...plan, name: 'After' });
+    await expectInStep(plan.id, { name: 'After', active: true });
+    const [row] = await db()
+      .select({ lease: plans.writeLockedUntil })
+      .from(plans)
+      .where(eq(plans.id, plan.id));
+    expect(row?.lease).toBeNull();
   });
 });

@@ -17,6 +17,7 @@ import {
   stripeControl,
   subscribedUser,
   subscriber,
+  withStripeFault,
 } from '../support/billing';
 import { bindings } from '../support/bindings';
 import { mailsTo, waitForMail } from '../support/mailbox';
@@ -139,20 +140,6 @@ function shuffled<T>(items: T[], seed: number): T[] {
     [result[i], result[j]] = [result[j]!, result[i]!];
   }
   return result;
-}
-
-/** Applies a fault at the shared stand-in for `work`, then clears it if it is still ours. */
-async function withStripeFault<T>(
-  fault: { mode: string; count?: number; match: string },
-  work: () => Promise<T>,
-) {
-  await stripeControl('/fault', fault);
-  try {
-    return await work();
-  } finally {
-    const state = await stripeControl<{ mode: string; match: string | null }>('/fault');
-    if (state.mode !== 'none' && state.match === fault.match) await stripeControl('/fault', { mode: 'none' });
-  }
 }
 
 describe('signature verification', () => {

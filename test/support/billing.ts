@@ -22,7 +22,7 @@ export async function stripeControl<T = Record<string, unknown>>(path: string, b
   return (await response.json()) as T;
 }
 
-/** Runs `work` with a fault injected at the Stripe stand-in for requests whose path matches `match`. */
+/** Runs `work` with a fault at the shared stand-in for paths matching `match`, then clears it if still ours. */
 export async function withStripeFault<T>(
   fault: { mode: string; count?: number; match: string },
   work: () => Promise<T>,

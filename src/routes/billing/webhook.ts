@@ -15,9 +15,10 @@ const route = createRoute({
   tags: ['Webhooks'],
   summary: 'Stripe webhook endpoint',
   description:
-    'Verifies Stripe-Signature on the raw body (400 if invalid or older than 5 minutes), records the event ' +
-    'id so a repeated delivery changes nothing, and applies subscription and invoice events from the ' +
-    "subscription's current state at Stripe, so arrival order does not matter.",
+    'Verifies Stripe-Signature on the raw body (400 if invalid or older than 5 minutes), refuses a signed ' +
+    'but malformed event (400 INVALID_WEBHOOK_EVENT), records the event id so a repeated delivery changes ' +
+    "nothing, and applies subscription and invoice events from the subscription's current state at " +
+    'Stripe, so arrival order does not matter; an event for a subscription Stripe does not have is ignored.',
   // No request schema on purpose: the raw bytes are what Stripe signed, so nothing may parse them first.
   responses: {
     200: jsonResponse(
@@ -26,6 +27,7 @@ const route = createRoute({
     ),
     ...problemResponses(
       'INVALID_SIGNATURE',
+      'INVALID_WEBHOOK_EVENT',
       'PROVIDER_ERROR',
       'DEPENDENCY_UNAVAILABLE',
       'FEATURE_NOT_CONFIGURED',

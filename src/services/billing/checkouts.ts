@@ -59,7 +59,8 @@ export function markCheckoutStatement(
   return db
     .update(checkouts)
     .set({ status })
-    .where(and(eq(checkouts.stripeCheckoutSessionId, stripeSessionId), eq(checkouts.status, 'open')));
+    .where(and(eq(checkouts.stripeCheckoutSessionId, stripeSessionId), eq(checkouts.status, 'open')))
+    .returning({ id: checkouts.id });
 }
 
 /** The user's Stripe customer, created once: the idempotency key and a conditional update make a race harmless. */

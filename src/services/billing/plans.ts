@@ -1,7 +1,7 @@
 // Plans and their Stripe product and price. Stripe is written first (every write with an idempotency
 // key) and the database last, so a Stripe failure leaves no half-written plan; a price change creates a
 // new price and archives the old one, because Stripe prices are immutable.
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
 import { plans } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
@@ -183,8 +183,75 @@ export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow
   return plan;
 }
 
-export async function updatePlan(s: Services, id: string, patch: PlanPatch): Promise<PlanRow> {
-  const plan = await getPlan(s, id, { includeRetired: true });
+/**
+ * Writes to an existing plan hold a short lease on its row while they talk to Stripe: Neon over HTTP has
+ * no transaction that could span those calls, and two interleaved writes would leave Stripe and the
+ * database disagreeing (a rename landing after a retire archived the product). A write whose Worker dies
+ * keeps the plan locked for at most PLAN_LEASE_MS.
+ */
+export const PLAN_LEASE_MS = 30_000;
+
+const LEASE_LOST = 'The plan was changed concurrently; reload and try again';
+
+interface PlanLease {
+  /** The plan as it was when the lease was taken: the state the write is based on. */
+  plan: PlanRow;
+  /** The lease's end, which also identifies it: only its holder writes with this value. */
+  until: Date;
+}
+
+async function acquirePlanLease(s: Services, id: string): Promise<PlanLease> {
+  const now = s.clock.now();
+  const until = new Date(now.getTime() + PLAN_LEASE_MS);
+  const [plan] = await s.db
+    .update(plans)
+    .set({ writeLockedUntil: until })
+    .where(and(eq(plans.id, id), or(isNull(plans.writeLockedUntil), lt(plans.writeLockedUntil, now))))
+    .returning();
+  if (plan) return { plan, until };
+  await getPlan(s, id, { includeRetired: true }); // an unknown id is a 404, not a conflict
+  throw new AppError('CONFLICT', 'The plan is being changed; try again');
+}
+
+/** The write's last statement: its changes and the lease's release together, only while still held. */
+async function commitPlanWrite(s: Services, lease: PlanLease, changes: Partial<PlanRow>) {
+  const [updated] = await s.db
+    .update(plans)
+    .set({ ...changes, updatedAt: s.clock.now(), writeLockedUntil: null })
+    .where(and(eq(plans.id, lease.plan.id), eq(plans.writeLockedUntil, lease.until)))
+    .returning();
+  forgetCachedPlans(s);
+  return updated ?? null;
+}
+
+/** Best effort after a failed write: otherwise the plan stays locked until the lease runs out. */
+async function releasePlanLease(s: Services, lease: PlanLease) {
+  try {
+    await s.db
+      .update(plans)
+      .set({ writeLockedUntil: null })
+      .where(and(eq(plans.id, lease.plan.id), eq(plans.writeLockedUntil, lease.until)));
+  } catch (error) {
+    log('warn', 'plan lease release failed', { plan: lease.plan.id, error: (error as Error).message });
+  }
+}
+
+async function withPlanLease<T>(s: Services, id: string, write: (lease: PlanLease) => Promise<T>) {
+  const lease = await acquirePlanLease(s, id);
+  try {
+    return await write(lease);
+  } catch (error) {
+    await releasePlanLease(s, lease);
+    throw error;
+  }
+}
+
+export function updatePlan(s: Services, id: string, patch: PlanPatch): Promise<PlanRow> {
+  return withPlanLease(s, id, (lease) => applyPlanPatch(s, lease, patch));
+}
+
+async function applyPlanPatch(s: Services, lease: PlanLease, patch: PlanPatch): Promise<PlanRow> {
+  const { plan } = lease;
   const stripe = stripeClient(s.config);
   const productId = plan.stripeProductId;
   if (!productId) throw new AppError('CONFLICT', 'This plan has no Stripe product');
@@ -227,27 +294,21 @@ export async function updatePlan(s: Services, id: string, patch: PlanPatch): Pro
     );
   }
 
-  const [updated] = await s.db
-    .update(plans)
-    .set({
-      ...(patch.name !== undefined ? { name: patch.name } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.tier !== undefined ? { tier: patch.tier } : {}),
-      ...(patch.features !== undefined ? { features: patch.features } : {}),
-      ...(patch.is_active !== undefined ? { isActive: patch.is_active } : {}),
-      priceCents: next.price_cents,
-      currency: next.currency,
-      billingPeriod: next.billing_period,
-      ...(newPrice ? { stripePriceId: newPrice.id } : {}),
-      updatedAt: s.clock.now(),
-    })
-    // Optimistic concurrency: a concurrent edit makes this one fail cleanly.
-    .where(and(eq(plans.id, plan.id), eq(plans.updatedAt, plan.updatedAt)))
-    .returning();
-  forgetCachedPlans(s);
+  const updated = await commitPlanWrite(s, lease, {
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(patch.tier !== undefined ? { tier: patch.tier } : {}),
+    ...(patch.features !== undefined ? { features: patch.features } : {}),
+    ...(patch.is_active !== undefined ? { isActive: patch.is_active } : {}),
+    priceCents: next.price_cents,
+    currency: next.currency,
+    billingPeriod: next.billing_period,
+    ...(newPrice ? { stripePriceId: newPrice.id } : {}),
+  });
   if (!updated) {
+    // The lease ran out during the Stripe calls and another write may have taken over.
     if (newPrice) await archiveQuietly('price', () => stripe.prices.update(newPrice.id, { active: false }));
-    throw new AppError('CONFLICT', 'The plan was changed concurrently; reload and try again');
+    throw new AppError('CONFLICT', LEASE_LOST);
   }
   const oldPriceId = plan.stripePriceId;
   if (newPrice && oldPriceId) {
@@ -258,8 +319,12 @@ export async function updatePlan(s: Services, id: string, patch: PlanPatch): Pro
 }
 
 /** Soft delete: the plan disappears from the catalogue and its Stripe product and price are archived. */
-export async function retirePlan(s: Services, id: string): Promise<void> {
-  const plan = await getPlan(s, id, { includeRetired: true });
+export function retirePlan(s: Services, id: string): Promise<void> {
+  return withPlanLease(s, id, (lease) => archivePlan(s, lease));
+}
+
+async function archivePlan(s: Services, lease: PlanLease): Promise<void> {
+  const { plan } = lease;
   if (!plan.isActive) throw new AppError('CONFLICT', 'Plan already deleted.');
   const stripe = stripeClient(s.config);
   const productId = plan.stripeProductId;
@@ -278,6 +343,6 @@ export async function retirePlan(s: Services, id: string): Promise<void> {
       stripe.prices.update(priceId, { active: false }, { idempotencyKey: key }),
     );
   }
-  await s.db.update(plans).set({ isActive: false, updatedAt: s.clock.now() }).where(eq(plans.id, plan.id));
-  forgetCachedPlans(s);
+  const updated = await commitPlanWrite(s, lease, { isActive: false });
+  if (!updated) throw new AppError('CONFLICT', LEASE_LOST);
 }

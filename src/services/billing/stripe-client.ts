@@ -58,6 +58,15 @@ export function stripeFailure(what: string, error: unknown): AppError {
   return new AppError('PROVIDER_ERROR', `Stripe refused to ${what}: ${message}`);
 }
 
+/** True when Stripe answered that the object does not exist (not in this account and mode). */
+export function isMissingAtStripe(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.statusCode === 404 &&
+    error.code === 'resource_missing'
+  );
+}
+
 /** Runs a Stripe call; any failure becomes a 502 (or 503 when Stripe could not be reached). */
 export async function callStripe<T>(what: string, work: () => Promise<T>): Promise<T> {
   try {

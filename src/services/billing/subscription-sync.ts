@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { payments, plans, subscriptions, users } from '../../db/schema';
 import { fromUnix } from './stripe-client';
+import type { WebhookInvoice } from './webhook-event';
 
 const Uuid = z.uuid();
 const uuidOrNull = (value: unknown) => (Uuid.safeParse(value).success ? (value as string) : null);
@@ -52,7 +53,7 @@ export type PaymentOutcome = 'succeeded' | 'failed' | 'refunded';
 /** Records an invoice's payment once per invoice; a later event for it updates, never duplicates. */
 export function upsertPaymentStatement(
   db: Database,
-  invoice: Stripe.Invoice,
+  invoice: WebhookInvoice,
   outcome: PaymentOutcome,
   now: Date,
 ) {

@@ -9,39 +9,29 @@ import { AppError } from '../../errors';
 import { log } from '../../lib/log';
 import type { Services } from '../../services';
 import { markCheckoutStatement } from './checkouts';
-import { callStripe, fromUnix, stripeClient, webhookCrypto } from './stripe-client';
+import { callStripe, fromUnix, isMissingAtStripe, stripeClient, webhookCrypto } from './stripe-client';
 import {
   notificationTargetStatement,
   upsertPaymentStatement,
   upsertSubscriptionStatement,
 } from './subscription-sync';
 import { cancelNow, refundLatestInvoice } from './termination';
+import { parseWebhookEvent, type WebhookEvent, type WebhookSubject } from './webhook-event';
 
-export const HANDLED_EVENTS = [
-  'checkout.session.completed',
-  'checkout.session.expired',
-  'customer.subscription.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-  'invoice.paid',
-  'invoice.payment_succeeded',
-  'invoice.payment_failed',
-] as const;
-
-type HandledEvent = (typeof HANDLED_EVENTS)[number];
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored';
 
 export async function verifyWebhook(
   s: Services,
   rawBody: string,
   signature: string | undefined,
-): Promise<Stripe.Event> {
+): Promise<WebhookEvent> {
   const secret = s.config.STRIPE_WEBHOOK_SECRET;
   if (!secret) throw new AppError('FEATURE_NOT_CONFIGURED', 'Billing webhooks are not configured');
   if (!signature) throw new AppError('INVALID_SIGNATURE', 'Missing Stripe-Signature header');
+  let payload: unknown;
   try {
     // The default 300 s tolerance refuses a replay of an old, validly signed delivery.
-    return await stripeClient(s.config).webhooks.constructEventAsync(
+    payload = await stripeClient(s.config).webhooks.constructEventAsync(
       rawBody,
       signature,
       secret,
@@ -51,52 +41,51 @@ export async function verifyWebhook(
   } catch {
     throw new AppError('INVALID_SIGNATURE', 'Stripe signature verification failed');
   }
+  return parseWebhookEvent(payload, s.clock.now());
 }
 
 const idOf = (value: string | { id: string } | null | undefined) =>
   typeof value === 'string' ? value : (value?.id ?? null);
 
-function subscriptionIdOf(event: Stripe.Event): string | null {
-  const object = event.data.object as unknown as Record<string, unknown>;
-  if (event.type.startsWith('customer.subscription.')) return object.id as string;
-  if (event.type === 'checkout.session.completed') return idOf(object.subscription as string | null);
-  const invoice = event.data.object as Stripe.Invoice;
-  return idOf(invoice.parent?.subscription_details?.subscription);
-}
-
-function noticeFor(event: Stripe.Event): SubscriptionNotice | null {
-  switch (event.type as HandledEvent) {
-    case 'invoice.paid': {
-      const reason = (event.data.object as Stripe.Invoice).billing_reason;
-      return reason === 'subscription_create'
-        ? 'started'
-        : reason === 'subscription_cycle'
-          ? 'renewed'
-          : null;
-    }
-    case 'invoice.payment_failed':
-      return 'payment_failed';
-    case 'customer.subscription.deleted':
-      return 'ended';
-    case 'customer.subscription.updated': {
-      const previous = (event.data.previous_attributes ?? {}) as Partial<Stripe.Subscription>;
-      const sub = event.data.object as Stripe.Subscription;
-      if (previous.cancel_at_period_end === false && sub.cancel_at_period_end) return 'cancel_scheduled';
-      // Items also change at every renewal (their period dates): only a different price is a plan change.
-      const before = previous.items?.data?.[0]?.price?.id;
-      return before && before !== sub.items.data[0]?.price.id ? 'plan_changed' : null;
-    }
-    default:
+function subscriptionIdOf(subject: WebhookSubject): string | null {
+  switch (subject.kind) {
+    case 'subscription':
+      return subject.data.object.id;
+    case 'checkout':
+      return idOf(subject.session.subscription);
+    case 'invoice':
+      return idOf(subject.invoice.parent?.subscription_details?.subscription);
+    case 'unhandled':
       return null;
   }
 }
 
+function noticeFor({ type, subject }: WebhookEvent): SubscriptionNotice | null {
+  if (subject.kind === 'invoice') {
+    if (type === 'invoice.payment_failed') return 'payment_failed';
+    const reason = type === 'invoice.paid' ? subject.invoice.billing_reason : null;
+    return reason === 'subscription_create' ? 'started' : reason === 'subscription_cycle' ? 'renewed' : null;
+  }
+  if (subject.kind !== 'subscription') return null;
+  if (type === 'customer.subscription.deleted') return 'ended';
+  if (type !== 'customer.subscription.updated') return null;
+  const { object: sub, previous_attributes: previous = {} } = subject.data;
+  if (previous.cancel_at_period_end === false && sub.cancel_at_period_end) return 'cancel_scheduled';
+  // Items also change at every renewal (their period dates): only a different price is a plan change.
+  const before = previous.items?.data[0]?.price?.id;
+  return before && before !== sub.items?.data[0]?.price.id ? 'plan_changed' : null;
+}
+
 /** A completed or expired Checkout is no longer open: the one-open-checkout rule frees the user. */
-function checkoutWritesFor(s: Services, event: Stripe.Event) {
-  if (event.type !== 'checkout.session.completed' && event.type !== 'checkout.session.expired') return [];
-  const sessionId = (event.data.object as Stripe.Checkout.Session).id;
-  const status = event.type === 'checkout.session.completed' ? 'complete' : 'expired';
-  return [markCheckoutStatement(s.db, sessionId, status)];
+function checkoutWritesFor(s: Services, { type, subject }: WebhookEvent) {
+  if (subject.kind !== 'checkout') return [];
+  return [
+    markCheckoutStatement(
+      s.db,
+      subject.session.id,
+      type === 'checkout.session.expired' ? 'expired' : 'complete',
+    ),
+  ];
 }
 
 function constraintOf(error: unknown): string | undefined {
@@ -104,7 +93,38 @@ function constraintOf(error: unknown): string | undefined {
   return (cause as { constraint?: string } | undefined)?.constraint;
 }
 
-export async function handleWebhookEvent(s: Services, event: Stripe.Event): Promise<WebhookOutcome> {
+/**
+ * Records an event that changes no subscription (with the checkout writes it may carry), so that its
+ * redelivery answers "duplicate".
+ */
+async function recordUnapplied(
+  s: Services,
+  eventRow: typeof stripeEvents.$inferInsert,
+  checkoutWrites: ReturnType<typeof checkoutWritesFor>,
+): Promise<WebhookOutcome> {
+  const [inserted, ...closed] = await s.db.batch([
+    s.db.insert(stripeEvents).values(eventRow).onConflictDoNothing().returning({ id: stripeEvents.id }),
+    ...checkoutWrites,
+  ]);
+  if (inserted.length === 0) return 'duplicate';
+  return closed.some((rows) => rows.length > 0) ? 'applied' : 'ignored';
+}
+
+/**
+ * The subscription as Stripe has it now, or null when this Stripe account has no such subscription: that
+ * answer will not change, so Stripe must not retry; an outage or other failure still does (5xx).
+ */
+async function currentSubscription(s: Services, id: string): Promise<Stripe.Subscription | null> {
+  const stripe = stripeClient(s.config);
+  return callStripe('read the subscription', () =>
+    stripe.subscriptions.retrieve(id).catch((error: unknown) => {
+      if (isMissingAtStripe(error)) return null;
+      throw error;
+    }),
+  );
+}
+
+export async function handleWebhookEvent(s: Services, event: WebhookEvent): Promise<WebhookOutcome> {
   const now = s.clock.now();
   const eventRow = {
     id: event.id,
@@ -112,24 +132,19 @@ export async function handleWebhookEvent(s: Services, event: Stripe.Event): Prom
     stripeCreatedAt: fromUnix(event.created) ?? now,
     receivedAt: now,
   };
-  const subscriptionId = (HANDLED_EVENTS as readonly string[]).includes(event.type)
-    ? subscriptionIdOf(event)
-    : null;
   const checkoutWrites = checkoutWritesFor(s, event);
-  if (!subscriptionId) {
-    const [inserted] = await s.db.batch([
-      s.db.insert(stripeEvents).values(eventRow).onConflictDoNothing().returning({ id: stripeEvents.id }),
-      ...checkoutWrites,
-    ]);
-    if (inserted.length === 0) return 'duplicate';
-    return checkoutWrites.length > 0 ? 'applied' : 'ignored';
+  const subscriptionId = subscriptionIdOf(event.subject);
+  if (!subscriptionId) return recordUnapplied(s, eventRow, checkoutWrites);
+  // The truth now, whatever order the events arrive in.
+  const subscription = await currentSubscription(s, subscriptionId);
+  if (!subscription) {
+    log('warn', 'stripe event for a subscription this account does not have', {
+      event_id: event.id,
+      subscription: subscriptionId,
+    });
+    return recordUnapplied(s, eventRow, []);
   }
-  // The truth now, whatever order the events arrive in; a Stripe outage makes Stripe retry (5xx).
-  const stripe = stripeClient(s.config);
-  const subscription = await callStripe('read the subscription', () =>
-    stripe.subscriptions.retrieve(subscriptionId),
-  );
-  const invoice = event.type.startsWith('invoice.') ? (event.data.object as Stripe.Invoice) : null;
+  const invoice = event.subject.kind === 'invoice' ? event.subject.invoice : null;
   const writes = [
     upsertSubscriptionStatement(s.db, subscription, now),
     ...checkoutWrites,
