@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import { log } from '../lib/log';
+import { describeError } from '../lib/log-error';
 
 const DECISION_TIMEOUT_MS = 1500;
 
@@ -44,7 +45,10 @@ export function rateLimit(name: string, identify?: Identify) {
     try {
       decisions = await withDeadline(Promise.all(keys.map((key) => limiter.limit(key))), DECISION_TIMEOUT_MS);
     } catch (error) {
-      log('error', 'rate limiter unavailable', { limiter: name, error: (error as Error).message });
+      log('error', 'rate limiter unavailable', {
+        limiter: name,
+        error: describeError(error, { dependency: 'redis' }),
+      });
       throw new AppError('DEPENDENCY_UNAVAILABLE', 'Rate limiting is unavailable; try again shortly');
     }
     const now = Date.now();

@@ -3,6 +3,8 @@
 import Stripe from 'stripe';
 import type { Config } from '../../env';
 import { AppError } from '../../errors';
+import { log } from '../../lib/log';
+import { describeError } from '../../lib/log-error';
 
 type StripeConfig = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>;
 
@@ -54,6 +56,9 @@ export async function callStripe<T>(what: string, work: () => Promise<T>): Promi
     return await work();
   } catch (error) {
     if (error instanceof AppError) throw error;
+    log('warn', 'stripe call failed', {
+      error: describeError(error, { dependency: 'stripe', operation: what }),
+    });
     if (error instanceof Stripe.errors.StripeConnectionError) {
       throw new AppError('DEPENDENCY_UNAVAILABLE', `Stripe could not be reached (${what})`);
     }
