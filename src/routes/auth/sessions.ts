@@ -4,6 +4,7 @@ import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { clearRefreshCookie, REFRESH_COOKIE, readRefreshCookie } from '../../lib/cookies';
 import { authOf, requireAuth } from '../../middleware/auth';
+import { emptyBodyIsNoBody } from '../../middleware/optional-body';
 import { rateLimit } from '../../middleware/rate-limit';
 import {
   listLiveSessions,
@@ -23,11 +24,12 @@ const refresh = createRoute({
   summary: 'Exchange the refresh token for a new access token (rotation)',
   description:
     `Browsers send the \`${REFRESH_COOKIE}\` cookie (and must send an allowed Origin); native clients send ` +
-    '`{"refresh_token": ...}` in the body and get the next one in the body. Every use rotates the token. ' +
+    '`{"refresh_token": ...}` in the body and get the next one in the body (an empty body counts as none). ' +
+    'Every use rotates the token. ' +
     'A rotated token presented again within a short grace window gets the same successor; later, it revokes the session.',
   // The cookie (browsers) or a refresh_token in the body (native clients, no security scheme).
   security: [{ refreshCookie: [] }, {} as Record<string, string[]>],
-  middleware: [rateLimit('refresh')] as const,
+  middleware: [rateLimit('refresh'), emptyBodyIsNoBody()] as const,
   request: {
     body: { required: false, content: { 'application/json': { schema: RefreshSchema } } },
   },
