@@ -3,13 +3,14 @@
 // startTestStack() is the throw-away variant: free ports, fresh secrets and state, no .dev.vars.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { copyDocsAssets } from './docs-assets.mjs';
 import { startStandins } from './standins/index.mjs';
+import { renderEnvFile, wranglerDevArgs } from './wrangler-dev.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,7 +38,7 @@ export function findFreePort(host = '127.0.0.1') {
  *   apiPort: number,
  *   standinPorts?: Parameters<typeof startStandins>[0]['ports'],
  *   postgresUrl?: string, redisUrl?: string, dataDir?: string,
- *   envFile?: string,  // secrets and settings for wrangler instead of .dev.vars
+ *   envFile?: string,  // the user's settings and secrets for wrangler instead of .dev.vars
  *   persistTo?: string, // wrangler's local state directory instead of .wrangler/state
  *   vars?: Record<string, string>, // last word over every other source
  *   wranglerOutput?: 'inherit' | number, // a file descriptor keeps wrangler's output out of the terminal
@@ -86,22 +87,30 @@ export async function startDevStack({
   };
   standins.stripe.setWebhookUrl(`${api}/billing/stripe/webhook`);
 
-  const wrangler = spawn(
-    path.join(root, 'node_modules/.bin/wrangler'),
-    [
-      'dev',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(apiPort),
-      '--test-scheduled',
-      '--show-interactive-dev-session=false',
-      ...(envFile ? ['--env-file', envFile] : []),
-      ...(persistTo ? ['--persist-to', persistTo] : []),
-      ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-    ],
-    { cwd: root, stdio: ['ignore', wranglerOutput, wranglerOutput] },
-  );
+  // These values include secrets: they go to wrangler in a file only this user can read (a fresh 0700
+  // directory), listed after the user's settings so they win, as before; never on the command line.
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'edgeauth-wrangler-'));
+  const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+  process.once('exit', removeScratch);
+  const standinEnvFile = path.join(scratch, 'standins.env');
+  const userEnvFile = envFile ?? path.join(root, '.dev.vars');
+  let wrangler;
+  try {
+    writeFileSync(standinEnvFile, renderEnvFile(vars), { mode: 0o600 });
+    wrangler = spawn(
+      path.join(root, 'node_modules/.bin/wrangler'),
+      wranglerDevArgs({
+        apiPort,
+        envFiles: [...(existsSync(userEnvFile) ? [userEnvFile] : []), standinEnvFile],
+        persistTo,
+      }),
+      { cwd: root, stdio: ['ignore', wranglerOutput, wranglerOutput] },
+    );
+  } catch (error) {
+    removeScratch();
+    await standins.close();
+    throw error;
+  }
   let running = true;
   const exited = new Promise((resolve) => {
     wrangler.once('exit', (code, signal) => resolve({ code, signal }));
@@ -112,6 +121,7 @@ export async function startDevStack({
     });
   }).finally(() => {
     running = false;
+    removeScratch();
   });
 
   let stopped;

@@ -1,12 +1,28 @@
 // `npm run smoke`: walks the main flows against a running `npm run dev`, as a new user would with curl:
 // register -> verify via the mailbox -> login -> refresh -> subscribe -> pay on the sandbox checkout
 // page -> entitlements -> cancel -> resume. Exits non-zero at the first step that does not work.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createApiClient } from './api-client.mjs';
 
 const API = process.env.API_URL ?? 'http://127.0.0.1:8787';
 const MAIL = process.env.MAIL_URL ?? 'http://127.0.0.1:8025';
-const ADMIN_EMAIL = process.env.SMOKE_ADMIN_EMAIL ?? 'admin@example.com';
+const ADMIN_EMAIL = process.env.SMOKE_ADMIN_EMAIL ?? firstAdminEmail();
 const PASSWORD = 'smoke test password 123';
+
+/** The first address in .dev.vars' ADMIN_EMAILS (empty by default: no address is an admin in dev). */
+function firstAdminEmail() {
+  const devVars = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '.dev.vars');
+  let text;
+  try {
+    text = readFileSync(devVars, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const listed = /^ADMIN_EMAILS=(.*)$/m.exec(text)?.[1]?.replace(/^(['"])(.*)\1$/, '$2') ?? '';
+  return listed.split(',')[0]?.trim() || undefined;
+}
 
 let step = 0;
 function ok(what, detail = '') {
@@ -57,11 +73,16 @@ const health = await call('/health');
 expect(health.status === 200, `health: ${health.status} (is npm run dev running?)`);
 ok('API healthy', JSON.stringify(health.body.checks));
 
-const admin = await verifiedLogin(ADMIN_EMAIL, 'admin');
-ok('admin signed in', ADMIN_EMAIL);
 const plans = await call('/billing/plans');
 let plan = plans.body.find((p) => p.code === 'starter-monthly');
 if (!plan) {
+  expect(
+    ADMIN_EMAIL,
+    'creating the plan needs an admin: put your address in ADMIN_EMAILS in .dev.vars and restart npm run dev ' +
+      '(or set SMOKE_ADMIN_EMAIL to an address listed there)',
+  );
+  const admin = await verifiedLogin(ADMIN_EMAIL, 'admin');
+  ok('admin signed in', ADMIN_EMAIL);
   const created = await call('/billing/plans', {
     method: 'POST',
     token: admin.body.token,

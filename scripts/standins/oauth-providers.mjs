@@ -447,7 +447,7 @@ const DEFAULT_IDENTITIES = {
   google: [
     { sub: '100000000000000000001', email: 'alice@example.com', email_verified: true, name: 'Alice Example' },
     { sub: '100000000000000000002', email: 'bob@example.com', email_verified: false, name: 'Bob Unverified' },
-    { sub: '100000000000000000003', email: 'admin@example.com', email_verified: true, name: 'Ada Admin' },
+    { sub: '100000000000000000003', email: 'carol@example.com', email_verified: true, name: 'Carol Example' },
   ],
   github: [
     {

@@ -1,5 +1,6 @@
 // Renders every failure as one problem+json envelope: AppErrors as registered, Hono's own HTTP errors
-// mapped to codes, anything unknown logged with its stack and answered with a 500 that reveals nothing.
+// mapped to codes, anything unknown logged (kind, code and stack, never its message) and answered with a
+// 500 that reveals nothing.
 import { NeonDbError } from '@neondatabase/serverless';
 import { errors as upstashErrors } from '@upstash/redis/cloudflare';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
@@ -9,6 +10,7 @@ import type { AppEnv } from '../app-env';
 import { ConfigError } from '../env';
 import { AppError, type ErrorCode, problemBody } from '../errors';
 import { log } from '../lib/log';
+import { describeError } from '../lib/log-error';
 
 export function problem(c: Context<AppEnv>, error: AppError): Response {
   const requestId = c.get('requestId') ?? crypto.randomUUID();
@@ -53,7 +55,7 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   if (error instanceof AppError) return problem(c, error);
   if (error instanceof HTTPException) return problem(c, fromHttpException(error));
   if (isDependencyFailure(error)) {
-    log('error', 'dependency unavailable', { request_id: c.get('requestId'), error: error.message });
+    log('error', 'dependency unavailable', { request_id: c.get('requestId'), error: describeError(error) });
     return problem(
       c,
       new AppError('DEPENDENCY_UNAVAILABLE', 'A service we depend on is unavailable; try again shortly'),
@@ -61,8 +63,7 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   }
   log('error', error instanceof ConfigError ? 'configuration invalid' : 'unhandled error', {
     request_id: c.get('requestId'),
-    error: error.message,
-    stack: error.stack,
+    error: describeError(error, { includeStack: true }),
   });
   return problem(c, new AppError('INTERNAL_ERROR', 'Something went wrong on our side'));
 };

@@ -11,6 +11,7 @@ import type { Config } from '../env';
 import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import { log } from '../lib/log';
+import { describeError } from '../lib/log-error';
 
 const DECISION_TIMEOUT_MS = 1500;
 /** Ceilings relative to RATE_LIMIT_MAX: one identifier from anywhere, and one IP for anyone. */
@@ -83,7 +84,10 @@ export function rateLimit(name: string, identify?: Identify, options: RateLimitO
     try {
       decisions = await withDeadline(Promise.all(keys.map(decide)), DECISION_TIMEOUT_MS);
     } catch (error) {
-      log('error', 'rate limiter unavailable', { limiter: name, error: (error as Error).name });
+      log('error', 'rate limiter unavailable', {
+        limiter: name,
+        error: describeError(error, { dependency: 'redis' }),
+      });
       throw new AppError('DEPENDENCY_UNAVAILABLE', 'Rate limiting is unavailable; try again shortly');
     }
     const now = Date.now();

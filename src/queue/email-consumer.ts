@@ -2,6 +2,7 @@
 // own (ack, retry with exponential backoff, or move to the dead-letter queue). Never logs a secret.
 import { unseal } from '../lib/crypto';
 import { log } from '../lib/log';
+import { describeError } from '../lib/log-error';
 import type { Services } from '../services';
 import { QueuedEmailSchema, SEAL_PURPOSE } from '../services/mail/jobs';
 import { sendViaRelay } from '../services/mail/relay';
@@ -61,13 +62,14 @@ async function deliver(services: Services, message: Message<unknown>): Promise<v
     return;
   }
   if (!outcome.retryable || message.attempts >= MAIL_MAX_ATTEMPTS) {
-    log('error', 'mail job dead-lettered', { ...fields, reason: outcome.reason });
+    log('error', 'mail job dead-lettered', { ...fields, reason: outcome.reason, error: outcome.error });
     return deadLetter(services, message, outcome.reason);
   }
   const delaySeconds = backoffSeconds(message.attempts, outcome.retryAfterSeconds);
   log('warn', 'mail send failed, retrying', {
     ...fields,
     reason: outcome.reason,
+    error: outcome.error,
     delay_seconds: delaySeconds,
   });
   message.retry({ delaySeconds });
@@ -76,12 +78,8 @@ async function deliver(services: Services, message: Message<unknown>): Promise<v
 export async function consumeEmails(batch: MessageBatch<unknown>, services: Services): Promise<void> {
   await Promise.all(
     batch.messages.map((message) =>
-      deliver(services, message).catch((error: Error) => {
-        log('error', 'mail job crashed', {
-          message_id: message.id,
-          error: error.message,
-          stack: error.stack,
-        });
+      deliver(services, message).catch((error: unknown) => {
+        log('error', 'mail job crashed', { message_id: message.id, error: describeError(error) });
         message.retry({ delaySeconds: backoffSeconds(message.attempts) });
       }),
     ),

@@ -154,6 +154,53 @@ describe('cookie transport needs an allowed Origin', () => {
   });
 });
 
+describe('an empty body with Content-Type: application/json counts as no body', () => {
+  // What `fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' } })` sends.
+  const emptyJsonPost = (headers: Record<string, string>) =>
+    api('/refresh-token', {
+      method: 'POST',
+      body: '',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': uniqueIp(), ...headers },
+    });
+
+  it('uses the cookie and rotates it', async () => {
+    const session = await signIn();
+    const response = await emptyJsonPost({
+      cookie: `edgeauth_refresh=${session.refreshToken}`,
+      origin: APP_ORIGIN,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as { token: string };
+    expect(body).toEqual({ token: expect.any(String), token_type: 'Bearer', expires_in: 900 });
+    const successor = refreshCookieOf(response);
+    expect(successor).toMatch(REFRESH_TOKEN_SHAPE);
+    expect(successor).not.toBe(session.refreshToken);
+    expect(response.headers.getSetCookie()).toEqual([`edgeauth_refresh=${successor}${COOKIE_ATTRIBUTES}`]);
+    expect(sessionIdOf(body.token)).toBe(session.sessionId);
+  });
+
+  it('still needs an allowed Origin for the cookie', async () => {
+    const session = await signIn();
+    const response = await emptyJsonPost({ cookie: `edgeauth_refresh=${session.refreshToken}` });
+    await expectProblem(response, 403, 'ORIGIN_NOT_ALLOWED');
+  });
+
+  it('answers 401 INVALID_REFRESH_TOKEN without a cookie, like no body at all', async () => {
+    const problem = await expectRefreshRejected(await emptyJsonPost({ origin: APP_ORIGIN }));
+    expect(problem.detail).toBe('Refresh token is missing');
+  });
+
+  it('still answers malformed JSON with 400', async () => {
+    const response = await api('/refresh-token', {
+      method: 'POST',
+      body: '{"refresh_token":',
+      headers: { 'content-type': 'application/json', 'cf-connecting-ip': uniqueIp() },
+    });
+    await expectProblem(response, 400, 'MALFORMED_REQUEST');
+  });
+});
+
 describe('body transport (native clients)', () => {
   it('login puts the refresh token in the body and sets no cookie', async () => {
     const user = await createUser();

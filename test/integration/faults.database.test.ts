@@ -4,17 +4,9 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { users } from '../../src/db/schema';
 import { bearer, createUser, db, login, uniqueEmail } from '../support/accounts';
-import { bindings } from '../support/bindings';
+import { databaseFault } from '../support/faults';
 import { expectProblem } from '../support/problem';
-import { api, databaseName } from '../support/worker';
-
-async function databaseFault(mode: string, extra: Record<string, unknown> = {}) {
-  const response = await fetch(`${bindings.TEST_NEON_URL}/_standin/fault`, {
-    method: 'POST',
-    body: JSON.stringify({ mode, match: databaseName(), ...extra }),
-  });
-  expect(response.status).toBe(200);
-}
+import { api } from '../support/worker';
 
 afterEach(() => databaseFault('none'));
 

@@ -4,21 +4,13 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { users } from '../../src/db/schema';
 import { bearer, createUser, db, login, uniqueEmail } from '../support/accounts';
-import { bindings } from '../support/bindings';
+import { redisScope } from '../support/faults';
 import { expectProblem } from '../support/problem';
-import { api, testEnv } from '../support/worker';
+import { api } from '../support/worker';
 
-const scope = `redis-faults-${crypto.randomUUID().slice(0, 8)}`;
-const scopedEnv = () =>
-  testEnv({ UPSTASH_REDIS_REST_TOKEN: `${bindings.UPSTASH_REDIS_REST_TOKEN}:${scope}` });
-
-async function redisFault(mode: string, extra: Record<string, unknown> = {}) {
-  const response = await fetch(`${bindings.TEST_UPSTASH_URL}/_standin/fault`, {
-    method: 'POST',
-    body: JSON.stringify({ mode, match: scope, ...extra }),
-  });
-  expect(response.status).toBe(200);
-}
+const redis = redisScope('redis-faults');
+const scopedEnv = redis.env;
+const redisFault = redis.fault;
 
 afterEach(() => redisFault('none'));
 

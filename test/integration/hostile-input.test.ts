@@ -38,7 +38,7 @@ const SEED = inject('fcSeed') ? Number(inject('fcSeed')) : undefined;
 const { doc, operations } = await loadOperations();
 
 /** Log lines the Worker wrote during the current case (the request log lines are dropped). */
-let logLines: { level: string; msg: string; error?: string }[] = [];
+let logLines: { level: string; msg: string; error?: unknown }[] = [];
 const printSummary = console.log.bind(console);
 
 function captureLogs() {
@@ -46,7 +46,7 @@ function captureLogs() {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       const line = args.map(String).join(' ');
       try {
-        const parsed = JSON.parse(line) as { level: string; msg: string; error?: string };
+        const parsed = JSON.parse(line) as { level: string; msg: string; error?: unknown };
         if (parsed.msg !== 'request') logLines.push(parsed);
       } catch {
         logLines.push({ level, msg: line });
@@ -278,7 +278,7 @@ function judge(
     if (!/^edgeauth_(refresh|oauth)=/.test(cookie)) violations.push(`unexpected Set-Cookie: ${cookie}`);
   }
   for (const line of logLines.filter((entry) => entry.level === 'error')) {
-    violations.push(`logged an error: ${line.msg}${line.error ? `: ${line.error}` : ''}`);
+    violations.push(`logged an error: ${line.msg}${line.error ? `: ${JSON.stringify(line.error)}` : ''}`);
   }
   return { violations, success, htmlPage, ...(code === undefined ? {} : { code }) };
 }

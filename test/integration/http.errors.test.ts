@@ -79,17 +79,19 @@ describe('request body errors on a validated route', () => {
     expect(body.errors).toEqual([{ path: 'json', message: expect.any(String) }]);
   });
 
-  it('answers an unexpected error with a 500 that reveals nothing, and logs the stack', async () => {
+  it('answers an unexpected error with a 500 that reveals nothing, and logs the stack without the message', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const response = await call('/test/boom', {});
     const body = await expectProblem(response, 500, 'INTERNAL_ERROR');
     expect(JSON.stringify(body)).not.toContain('hunter2');
     expect(body.detail).toBe('Something went wrong on our side');
     const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
-    expect(logged.find((line) => line.msg === 'unhandled error')).toMatchObject({
+    const line = logged.find((entry) => entry.msg === 'unhandled error');
+    expect(line).toMatchObject({
       request_id: body.request_id,
-      stack: expect.stringContaining('Error'),
+      error: { kind: 'internal', name: 'Error', stack: expect.stringMatching(/^Error\n\s+at /) },
     });
+    expect(JSON.stringify(line)).not.toContain('hunter2');
   });
 });
 
@@ -102,8 +104,10 @@ describe('invalid configuration', () => {
     const body = await expectProblem(response, 500, 'INTERNAL_ERROR');
     expect(JSON.stringify(body)).not.toContain('ACCESS_SECRET_KEY');
     const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
-    expect(logged.find((line) => line.msg === 'configuration invalid')?.error).toMatch(
-      /ACCESS_SECRET_KEY: must be at least 32 characters/,
-    );
+    expect(logged.find((line) => line.msg === 'configuration invalid')?.error).toMatchObject({
+      kind: 'internal',
+      name: 'ConfigError',
+      detail: expect.stringMatching(/ACCESS_SECRET_KEY: must be at least 32 characters/),
+    });
   });
 });

@@ -2,13 +2,26 @@
 import { z } from '@hono/zod-openapi';
 
 export const EmailSchema = z.email().max(254).openapi({ example: 'ann@example.com' });
-export const PasswordSchema = z
+/**
+ * Passwords must be text that encodes to UTF-8 as it is: a lone surrogate (sent in JSON as `\uD800`)
+ * becomes U+FFFD when hashed, so different passwords would open the same account. NUL is refused too.
+ * Characters outside the BMP (emoji), written as surrogate pairs, are fine.
+ */
+const passwordText = z
   .string()
+  .refine(
+    (value) => value.isWellFormed() && !value.includes('\u0000'),
+    'Password must be valid Unicode text (no lone surrogates, no NUL characters)',
+  );
+export const PasswordSchema = passwordText
   .min(8, 'Password must be at least 8 characters')
   .max(128, 'Password must be at most 128 characters')
-  .openapi({ example: 'correct horse battery staple' });
+  .openapi({
+    example: 'correct horse battery staple',
+    description: '8 to 128 characters of well-formed Unicode text: no lone surrogates, no NUL.',
+  });
 // Login accepts any length a stored password could have; anything wrong is the same 401.
-const LoginPasswordSchema = z.string().min(1).max(128);
+const LoginPasswordSchema = passwordText.min(1).max(128);
 export const UsernameSchema = z
   .string()
   .min(3)

@@ -5,6 +5,7 @@ import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { clearRefreshCookie, REFRESH_COOKIE, readRefreshCookie } from '../../lib/cookies';
 import { authOf, requireAuth } from '../../middleware/auth';
+import { emptyBodyIsNoBody } from '../../middleware/optional-body';
 import { type Identify, rateLimit } from '../../middleware/rate-limit';
 import {
   listLiveSessions,
@@ -39,12 +40,14 @@ const refresh = createRoute({
   summary: 'Exchange the refresh token for a new access token (rotation)',
   description:
     `Browsers send the \`${REFRESH_COOKIE}\` cookie (and must send an allowed Origin); native clients send ` +
-    '`{"refresh_token": ...}` in the body and get the next one in the body. Every use rotates the token. ' +
+    '`{"refresh_token": ...}` in the body and get the next one in the body (an empty body counts as none). ' +
+    'Every use rotates the token. ' +
     'A rotated token presented again within a short grace window gets the same successor; later, it revokes the session.',
   // The cookie (browsers) or a refresh_token in the body (native clients, no security scheme).
   security: [{ refreshCookie: [] }, {} as Record<string, string[]>],
   middleware: [
     rateLimit('refresh', presentedSession, { identifierOnly: (config) => config.REFRESH_RATE_LIMIT_MAX }),
+    emptyBodyIsNoBody(),
   ] as const,
   request: {
     body: { required: false, content: { 'application/json': { schema: RefreshSchema } } },
@@ -124,12 +127,12 @@ const revoke = createRoute({
 
 export const sessionRoutes = new OpenAPIHono<AppEnv>()
   .openapi(refresh, async (c) => {
-    const fromBody = c.req.valid('json')?.refresh_token;
-    const token = fromBody ?? readRefreshCookie(c);
+    c.req.valid('json');
+    const { token, fromBody } = await presentedRefreshToken(c);
     if (!token) throw new AppError('INVALID_REFRESH_TOKEN', 'Refresh token is missing');
     if (!fromBody) assertAllowedOrigin(c);
     const tokens = await refreshSession(c.var.services, token);
-    return c.json(deliverTokens(c, tokens, fromBody !== undefined), 200);
+    return c.json(deliverTokens(c, tokens, fromBody), 200);
   })
   .openapi(logout, async (c) => {
     const { user, sessionId } = authOf(c);

@@ -5,6 +5,7 @@ import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
 import { plans } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
+import { describeError } from '../../lib/log-error';
 import type { Services } from '../../services';
 import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
 
@@ -127,7 +128,9 @@ async function archiveQuietly(what: string, work: () => Promise<unknown>) {
   try {
     await work();
   } catch (error) {
-    log('warn', 'stripe archive failed', { what, error: (error as Error).message });
+    log('warn', 'stripe archive failed', {
+      error: describeError(error, { dependency: 'stripe', operation: `archive ${what}` }),
+    });
   }
 }
 

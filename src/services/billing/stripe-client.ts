@@ -3,6 +3,8 @@
 import Stripe from 'stripe';
 import type { Config } from '../../env';
 import { AppError } from '../../errors';
+import { log } from '../../lib/log';
+import { describeError } from '../../lib/log-error';
 
 type StripeConfig = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>;
 
@@ -51,6 +53,9 @@ export function fromUnix(seconds: number | null | undefined): Date | null {
 /** A failed Stripe call as a problem: 503 when Stripe could not be reached, else 502. */
 export function stripeFailure(what: string, error: unknown): AppError {
   if (error instanceof AppError) return error;
+  log('warn', 'stripe call failed', {
+    error: describeError(error, { dependency: 'stripe', operation: what }),
+  });
   if (error instanceof Stripe.errors.StripeConnectionError) {
     return new AppError('DEPENDENCY_UNAVAILABLE', `Stripe could not be reached (${what})`);
   }

@@ -3,12 +3,13 @@
 import type { RenderedEmail } from '../../../emails/layout';
 import type { Config } from '../../env';
 import { withDeadline } from '../../lib/deadline';
+import { describeError, type LoggedError } from '../../lib/log-error';
 
 type RelayConfig = Pick<Config, 'MAIL_PROVIDER' | 'MAIL_API_URL' | 'MAIL_API_KEY' | 'MAIL_FROM'>;
 
 export type SendOutcome =
   | { ok: true; providerId: string | undefined }
-  | { ok: false; retryable: boolean; reason: string; retryAfterSeconds?: number };
+  | { ok: false; retryable: boolean; reason: string; error: LoggedError; retryAfterSeconds?: number };
 
 const SEND_TIMEOUT_MS = 10_000;
 
@@ -56,12 +57,18 @@ export async function sendViaRelay(
   email: RenderedEmail,
   idempotencyKey: string,
 ): Promise<SendOutcome> {
-  if (!config.MAIL_API_KEY) return { ok: false, retryable: false, reason: 'MAIL_API_KEY is not configured' };
+  const failure = (code: string): LoggedError => ({ kind: 'mail', operation: 'send', code });
+  if (!config.MAIL_API_KEY) {
+    const reason = 'MAIL_API_KEY is not configured';
+    return { ok: false, retryable: false, reason, error: failure('not_configured') };
+  }
   let response: Response;
   try {
     response = await withDeadline(fetch(requestFor(config, to, email, idempotencyKey)), SEND_TIMEOUT_MS);
-  } catch (error) {
-    return { ok: false, retryable: true, reason: `relay unreachable: ${(error as Error).message}` };
+  } catch (thrown) {
+    const error = describeError(thrown, { dependency: 'mail', operation: 'send' });
+    const reason = error.code === 'timeout' ? 'relay did not answer in time' : 'relay unreachable';
+    return { ok: false, retryable: true, reason, error };
   }
   const body = await response.text().catch(() => '');
   if (response.ok) {
@@ -73,6 +80,7 @@ export async function sendViaRelay(
     ok: false,
     retryable: response.status === 429 || response.status >= 500,
     reason: `relay answered ${response.status}`,
+    error: failure(`http_${response.status}`),
     ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
   };
 }

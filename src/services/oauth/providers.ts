@@ -10,6 +10,8 @@ import {
 import type { Config } from '../../env';
 import { AppError } from '../../errors';
 import { DeadlineExceededError, withDeadline } from '../../lib/deadline';
+import { log } from '../../lib/log';
+import { describeError } from '../../lib/log-error';
 
 export type ProviderName = 'google' | 'github';
 
@@ -61,6 +63,10 @@ async function talkTo<T>(label: string, timeoutMs: number, work: () => Promise<T
     return await withDeadline(work(), timeoutMs);
   } catch (error) {
     if (error instanceof AppError) throw error;
+    log('warn', 'oauth provider failed', {
+      provider: label,
+      error: describeError(error, { dependency: 'oauth' }),
+    });
     if (error instanceof OAuth2RequestError) {
       throw new AppError('OAUTH_EXCHANGE_FAILED', `${label} rejected the sign-in (${error.code})`);
     }

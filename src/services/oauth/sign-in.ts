@@ -29,7 +29,9 @@ interface FlowState {
 
 /**
  * `redirect_to` may only lead to the front end or a listed origin; a bare path is taken relative to
- * FRONTEND_URL. Anything else (other hosts, `//evil`, `javascript:`) is refused.
+ * FRONTEND_URL. The target is parsed before it is judged: the URL parser drops TAB, CR and LF, trims
+ * other control characters and reads a backslash as `/`, so only the parsed origin says where a browser goes.
+ * Userinfo is refused too: a front-end link never needs it, and `https://app@evil` is a phishing shape.
  */
 export function allowedRedirect(
   config: Pick<Config, 'FRONTEND_URL' | 'CORS_ORIGINS'>,
@@ -37,19 +39,16 @@ export function allowedRedirect(
 ): string | null {
   if (!target) return null;
   const refuse = () => new AppError('INVALID_REDIRECT', 'redirect_to must point to the front end');
-  if (target.startsWith('/') && !target.startsWith('//') && !target.includes('\\')) {
-    if (!config.FRONTEND_URL) throw refuse();
-    return new URL(target, config.FRONTEND_URL).toString();
-  }
   let url: URL;
   try {
-    url = new URL(target);
+    url = config.FRONTEND_URL ? new URL(target, config.FRONTEND_URL) : new URL(target);
   } catch {
     throw refuse();
   }
-  const origins = new Set(config.CORS_ORIGINS);
+  const origins = new Set(config.CORS_ORIGINS.map((origin) => new URL(origin).origin));
   if (config.FRONTEND_URL) origins.add(new URL(config.FRONTEND_URL).origin);
-  if (!['http:', 'https:'].includes(url.protocol) || !origins.has(url.origin)) throw refuse();
+  const web = url.protocol === 'http:' || url.protocol === 'https:';
+  if (!web || !origins.has(url.origin) || url.username || url.password) throw refuse();
   return url.toString();
 }
 
