@@ -2,13 +2,12 @@
 // keyed hash bound to the email, live 15 minutes, work once, and die after 5 wrong tries. The try
 // counter, single use and the active-account check are one atomic statement, so parallel guesses
 // cannot exceed the limit.
-import { Ratelimit } from '@upstash/ratelimit';
 import { sql } from 'drizzle-orm';
 import { loginCodes, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { keyedHash } from '../../lib/crypto';
-import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
+import { mayEmail } from '../mail/throttle';
 import { EVERY_LINK, endHangingOff } from './account-lifecycle';
 import type { ClientInfo } from './sessions';
 import { type SessionGrant, signIn } from './sign-in';
@@ -16,10 +15,6 @@ import { findUserByEmail, normalizeEmail, type UserRow } from './users';
 
 export const LOGIN_CODE_TTL_SECONDS = 15 * 60;
 export const LOGIN_CODE_MAX_ATTEMPTS = 5;
-/** One code per email per minute at most, and no more than this many per hour. */
-export const LOGIN_CODE_COOLDOWN_SECONDS = 60;
-export const LOGIN_CODES_PER_HOUR = 5;
-const REDIS_TIMEOUT_MS = 1500;
 
 /** Six uniformly random digits (rejection sampling avoids modulo bias). */
 export function generateLoginCode(): string {
@@ -33,38 +28,12 @@ export function generateLoginCode(): string {
 const hashCode = (s: Services, email: string, code: string) =>
   keyedHash(s.config.VALIDATION_SECRET_KEY, `login-code:${email}`, code);
 
-/** Whether another code may be sent to `email` now: a cooldown and an hourly cap, both in Redis. */
-async function maySendCode(s: Services, email: string): Promise<boolean> {
-  const hourly = new Ratelimit({
-    redis: s.redis,
-    limiter: Ratelimit.fixedWindow(LOGIN_CODES_PER_HOUR, '3600 s'),
-    prefix: 'edgeauth:login-code:hourly',
-    timeout: 0,
-    ephemeralCache: false,
-  });
-  try {
-    return await withDeadline(
-      (async () => {
-        const cooldown = await s.redis.set(`edgeauth:login-code:cooldown:${email}`, '1', {
-          nx: true,
-          ex: LOGIN_CODE_COOLDOWN_SECONDS,
-        });
-        if (cooldown !== 'OK') return false;
-        return (await hourly.limit(email)).success;
-      })(),
-      REDIS_TIMEOUT_MS,
-    );
-  } catch {
-    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Sign-in codes are unavailable; try again shortly');
-  }
-}
-
 /** Sends a code if the account exists and is active and the email is not cooling down. */
 export async function requestLoginCode(s: Services, rawEmail: string): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const user = await findUserByEmail(s.db, email);
   if (!user?.isActive) return;
-  if (!(await maySendCode(s, email))) return;
+  if (!(await mayEmail(s, 'login_code', email))) return;
   const code = generateLoginCode();
   const now = s.clock.now();
   await s.db.batch([

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { emailTokens, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
+import { mayEmail } from '../mail/throttle';
 import { endHangingOff } from './account-lifecycle';
 import { hashEmailToken, issueEmailToken } from './email-tokens';
 import { findUserByEmail, type UserRow } from './users';
@@ -10,7 +11,8 @@ import { findUserByEmail, type UserRow } from './users';
 /** Sends a reset link if the account exists; the caller answers the same either way. */
 export async function requestPasswordReset(s: Services, email: string): Promise<void> {
   const user = await findUserByEmail(s.db, email);
-  if (!user) return;
+  // Checked before a token is issued: a held-back request must not void the link already sent.
+  if (!user || !(await mayEmail(s, 'reset_password', user.email))) return;
   const token = await issueEmailToken(s.db, s.config, {
     userId: user.id,
     purpose: 'reset_password',

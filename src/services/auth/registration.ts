@@ -5,11 +5,21 @@ import { emailTokens, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { randomToken } from '../../lib/crypto';
 import type { Services } from '../../services';
+import { EMAIL_COOLDOWN_SECONDS, mayEmail } from '../mail/throttle';
 import { endHangingOff } from './account-lifecycle';
 import { hashEmailToken, issueEmailToken } from './email-tokens';
 import { normalizeEmail, type PublicUser, type UserRow } from './users';
 
+/** A new verification link on request; one a minute per address at most (429 otherwise). */
 export async function sendVerificationEmail(s: Services, user: Pick<UserRow, 'id' | 'email' | 'username'>) {
+  if (!(await mayEmail(s, 'verify_email', user.email))) {
+    throw new AppError(
+      'RATE_LIMITED',
+      'A verification email was sent a moment ago; check your inbox or try again later',
+      {},
+      { 'Retry-After': String(EMAIL_COOLDOWN_SECONDS) },
+    );
+  }
   const token = await issueEmailToken(s.db, s.config, {
     userId: user.id,
     purpose: 'verify_email',
@@ -79,10 +89,18 @@ export async function registerAccount(
     throw new AppError('USERNAME_TAKEN', 'Username already exists');
   }
   const owner = existing.find(isThisEmail);
-  if (owner)
-    await s.sendEmail(owner.email, { template: 'account_exists', data: { username: owner.username } });
+  if (owner) await noticeOwner(s, owner);
   // Exactly what a new account gets (with an id nobody has), so the email's owner stays secret.
   return freshAccount(crypto.randomUUID(), email, input.username, now);
+}
+
+/**
+ * Tells the owner of a taken email about the sign-up attempt, at most once a minute. A Redis failure
+ * sends nothing rather than answer differently from a new email.
+ */
+async function noticeOwner(s: Services, owner: { email: string; username: string }) {
+  const may = await mayEmail(s, 'account_exists', owner.email).catch(() => false);
+  if (may) await s.sendEmail(owner.email, { template: 'account_exists', data: { username: owner.username } });
 }
 
 function freshAccount(id: string, email: string, username: string, now: Date): PublicUser {

@@ -1,0 +1,42 @@
+// Per-recipient limits on the emails a stranger can cause (a code, a reset link, a verification link, a
+// sign-up notice): at most one of a kind per address per minute and five an hour, so nobody can flood a
+// mailbox through our forms. Security notices that follow the owner's own actions are never held back.
+import { Ratelimit } from '@upstash/ratelimit';
+import { AppError } from '../../errors';
+import { withDeadline } from '../../lib/deadline';
+import type { Services } from '../../services';
+
+export type ThrottledEmail = 'login_code' | 'reset_password' | 'verify_email' | 'account_exists';
+
+export const EMAIL_COOLDOWN_SECONDS = 60;
+export const EMAILS_PER_HOUR = 5;
+const REDIS_TIMEOUT_MS = 1500;
+
+/**
+ * Whether an email of `kind` may go to `address` now; counts it when it may. Throws 503
+ * DEPENDENCY_UNAVAILABLE when Redis cannot say: callers then send nothing.
+ */
+export async function mayEmail(s: Services, kind: ThrottledEmail, address: string): Promise<boolean> {
+  const email = address.trim().toLowerCase();
+  const hourly = new Ratelimit({
+    redis: s.redis,
+    limiter: Ratelimit.fixedWindow(EMAILS_PER_HOUR, '3600 s'),
+    prefix: `edgeauth:mail:hourly:${kind}`,
+    timeout: 0,
+    ephemeralCache: false,
+  });
+  try {
+    return await withDeadline(
+      (async () => {
+        const first = await s.redis.set(`edgeauth:mail:cooldown:${kind}:${email}`, '1', {
+          nx: true,
+          ex: EMAIL_COOLDOWN_SECONDS,
+        });
+        return first === 'OK' && (await hourly.limit(email)).success;
+      })(),
+      REDIS_TIMEOUT_MS,
+    );
+  } catch {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Email is unavailable; try again shortly');
+  }
+}
