@@ -13,8 +13,8 @@ import {
   stripeControl,
   subscribedUser,
   subscriber,
-  withStripeFault,
 } from '../support/billing';
+import { withStripeFault } from '../support/faults';
 import { waitForMailWith } from '../support/mailbox';
 import { expectProblem } from '../support/problem';
 import { api } from '../support/worker';

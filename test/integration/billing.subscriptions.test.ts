@@ -16,10 +16,10 @@ import {
   stripeControl,
   subscribedUser,
   subscriber,
-  withStripeFault,
 } from '../support/billing';
 import { bindings } from '../support/bindings';
 import { envWithClock, fakeClock } from '../support/clock';
+import { withStripeFault } from '../support/faults';
 import { expectProblem } from '../support/problem';
 import {
   callRoute,

@@ -9,8 +9,8 @@ import {
   signedDelivery,
   startCheckout,
   subscriber,
-  withStripeFault,
 } from '../support/billing';
+import { withStripeFault } from '../support/faults';
 import { expectProblem } from '../support/problem';
 import { rowCountChanges, rowCounts } from '../support/row-counts';
 

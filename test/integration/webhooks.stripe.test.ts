@@ -17,9 +17,9 @@ import {
   stripeControl,
   subscribedUser,
   subscriber,
-  withStripeFault,
 } from '../support/billing';
 import { bindings } from '../support/bindings';
+import { withStripeFault } from '../support/faults';
 import { mailsTo, waitForMail } from '../support/mailbox';
 import { expectProblem } from '../support/problem';
 import { api, databaseRoundTrips } from '../support/worker';

@@ -22,20 +22,6 @@ export async function stripeControl<T = Record<string, unknown>>(path: string, b
   return (await response.json()) as T;
 }
 
-/** Runs `work` with a fault at the shared stand-in for paths matching `match`, then clears it if still ours. */
-export async function withStripeFault<T>(
-  fault: { mode: string; count?: number; match: string },
-  work: () => Promise<T>,
-) {
-  await stripeControl('/fault', fault);
-  try {
-    return await work();
-  } finally {
-    const state = await stripeControl<{ mode: string; match: string | null }>('/fault');
-    if (state.mode !== 'none' && state.match === fault.match) await stripeControl('/fault', { mode: 'none' });
-  }
-}
-
 let adminToken: Promise<string> | undefined;
 
 /** The admin of this test file (ADMIN_EMAILS lists admin@edgeauth.test; each file has its own database). */
