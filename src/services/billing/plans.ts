@@ -235,7 +235,7 @@ async function releasePlanLease(s: Services, lease: PlanLease) {
       .set({ writeLockedUntil: null })
       .where(and(eq(plans.id, lease.plan.id), eq(plans.writeLockedUntil, lease.until)));
   } catch (error) {
-    log('warn', 'plan lease release failed', { plan: lease.plan.id, error: (error as Error).message });
+    log('warn', 'plan lease release failed', { plan: lease.plan.id, error: describeError(error) });
   }
 }
 
