@@ -58,24 +58,40 @@ async function successorOf(config: SessionConfig, sessionId: string, token: stri
 const expiryFrom = (config: SessionConfig, now: Date) =>
   new Date(now.getTime() + config.REFRESH_TOKEN_EXPIRE * 1000);
 
-/** The statement that starts a session and stores its first refresh token; batch it with other writes. */
+/**
+ * The statement that starts a session and stores its first refresh token; batch it with other writes.
+ * With `grantedFor`, the session starts only if the account is still active with the password hash the
+ * sign-in checked: a password reset, change or first proof of the mailbox that lands while a sign-in
+ * is still hashing must not be outlived by it. The statement then returns no row.
+ */
 export async function startSession(
   db: Database,
   config: SessionConfig,
-  { userId, now, client }: { userId: string; now: Date; client: ClientInfo },
+  {
+    userId,
+    now,
+    client,
+    grantedFor,
+  }: { userId: string; now: Date; client: ClientInfo; grantedFor?: { passwordHash: string | null } },
 ) {
   const sessionId = crypto.randomUUID();
   const refreshToken = await mintRefreshToken(config, sessionId, randomToken());
   const expiresAt = expiryFrom(config, now);
-  const statement = db.execute(sql`
+  const stillValid = grantedFor
+    ? sql`exists (select 1 from ${users} where id = ${userId} and is_active
+        and password_hash is not distinct from ${grantedFor.passwordHash})`
+    : sql`true`;
+  const statement = db.execute<{ session_id: string }>(sql`
     with created as (
       insert into ${sessions} (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address)
-      values (${sessionId}, ${userId}, ${now}, ${now}, ${expiresAt}, ${client.userAgent?.slice(0, 512) ?? null},
-              ${client.ipAddress ?? null})
+      select ${sessionId}, ${userId}, ${now}, ${now}, ${expiresAt}, ${client.userAgent?.slice(0, 512) ?? null},
+             ${client.ipAddress ?? null}
+      where ${stillValid}
       returning id
     )
     insert into ${refreshTokens} (session_id, token_hash, generation, created_at, expires_at)
-    select id, ${await hashToken(config, refreshToken)}, 0, ${now}, ${expiresAt} from created`);
+    select id, ${await hashToken(config, refreshToken)}, 0, ${now}, ${expiresAt} from created
+    returning session_id`);
   return { sessionId, refreshToken, statement };
 }
 

@@ -18,7 +18,11 @@ export interface SessionGrant {
   user: UserRow;
 }
 
-/** Starts a session for `user` (in one round trip, with any `alsoRun` statements) and issues tokens. */
+/**
+ * Starts a session for `user` as read by the sign-in (in one round trip, with any `alsoRun`
+ * statements) and issues tokens. If the account's password or state changed since it was read, no
+ * session starts and the sign-in fails like a wrong password.
+ */
 export async function signIn(
   s: Services,
   user: UserRow,
@@ -26,8 +30,14 @@ export async function signIn(
   alsoRun: BatchItem<'pg'>[] = [],
 ): Promise<SessionGrant> {
   const now = s.clock.now();
-  const session = await startSession(s.db, s.config, { userId: user.id, now, client });
-  await s.db.batch([session.statement, ...alsoRun]);
+  const session = await startSession(s.db, s.config, {
+    userId: user.id,
+    now,
+    client,
+    grantedFor: { passwordHash: user.passwordHash },
+  });
+  const [started] = await s.db.batch([session.statement, ...alsoRun]);
+  if (started.rows.length === 0) throw invalidCredentials();
   const access = await issueAccessToken(s.config, now, {
     userId: user.id,
     sessionId: session.sessionId,
