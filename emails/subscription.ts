@@ -1,5 +1,5 @@
 // Subscription lifecycle notices: started, renewed, plan changed, cancellation scheduled, ended, payment
-// failed, and a second subscription that was cancelled and refunded.
+// failed, and a refused subscription (a second one, or one for a closed account) cancelled and refunded.
 import { type EmailContext, layout, paragraph, type RenderedEmail } from './layout';
 
 export type SubscriptionNotice =
@@ -9,7 +9,8 @@ export type SubscriptionNotice =
   | 'cancel_scheduled'
   | 'ended'
   | 'payment_failed'
-  | 'duplicate_refunded';
+  | 'duplicate_refunded'
+  | 'closed_refunded';
 
 export interface SubscriptionProps {
   kind: SubscriptionNotice;
@@ -87,6 +88,14 @@ function copy(
         lines: [
           `You paid for a second subscription (${p.planName}) while you already had one. We cancelled it and refunded ${money(p.refund)}.`,
           'Your other subscription is unchanged.',
+        ],
+      };
+    case 'closed_refunded':
+      return {
+        subject: `Your ${p.planName} payment was refunded`,
+        heading: 'Payment refunded',
+        lines: [
+          `Your ${ctx.appName} account is closed, so the ${p.planName} subscription paid for while it was closing was cancelled and ${money(p.refund)} refunded.`,
         ],
       };
   }

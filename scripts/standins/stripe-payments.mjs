@@ -13,6 +13,7 @@ import {
   readInt,
   readString,
   required,
+  StripeError,
 } from './stripe-wire.mjs';
 
 /** @typedef {import('./stripe-wire.mjs').Obj} Obj */
@@ -58,7 +59,9 @@ export function createRefund(S, call) {
     .reduce((sum, refund) => sum + refund.amount, 0);
   const amount = readInt(params.amount, 'amount') ?? payment.amount_paid - refunded;
   if (amount <= 0 || refunded + amount > payment.amount_paid) {
-    throw invalid(`Charge for payment_intent ${paymentIntent} has already been refunded.`);
+    throw new StripeError(400, `Charge for payment_intent ${paymentIntent} has already been refunded.`, {
+      code: 'charge_already_refunded',
+    });
   }
   const refund = put(S, {
     id: newId('re', 24),

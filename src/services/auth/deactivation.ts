@@ -2,10 +2,13 @@
 // at Stripe (see closeBilling), then one batch disables the account and ends everything hanging off it.
 // An unverified account is deleted instead: nothing was proven or billed, and a squatter who closed an
 // address they registered must not keep its owner out of it.
-import { eq, sql } from 'drizzle-orm';
-import { users } from '../../db/schema';
+import { and, eq, sql } from 'drizzle-orm';
+import { checkouts, users } from '../../db/schema';
 import { AppError } from '../../errors';
+import { log } from '../../lib/log';
+import { describeError } from '../../lib/log-error';
 import type { Services } from '../../services';
+import { expireCheckout } from '../billing/checkouts';
 import { closeBilling } from '../billing/termination';
 import { endHangingOff, everything } from './account-lifecycle';
 import { confirmWithCode } from './login-codes';
@@ -23,6 +26,19 @@ async function confirmOwner(s: Services, user: UserRow, proof: OwnerProof): Prom
       user.passwordHash
         ? "Password isn't correct"
         : 'This account has no password; confirm with an emailed code',
+    );
+  }
+}
+
+/**
+ * Best effort: a Checkout that still gets paid is refused by the webhook (a live subscription of a
+ * deactivated account is cancelled and refunded at once).
+ */
+async function expireRacedCheckouts(s: Services, raced: { sessionId: string | null }[]) {
+  for (const { sessionId } of raced) {
+    if (!sessionId) continue;
+    await expireCheckout(s, sessionId).catch((error: unknown) =>
+      log('warn', 'raced checkout not expired', { error: describeError(error, { dependency: 'stripe' }) }),
     );
   }
 }
@@ -49,7 +65,7 @@ export async function deactivateAccount(
   }
   const billing = await closeBilling(s, user.id);
   const now = s.clock.now();
-  await s.db.batch([
+  const results = await s.db.batch([
     s.db.execute(sql`
       with closed as (
         update ${users} set is_active = false, deactivated_at = ${now}, updated_at = ${now}
@@ -59,7 +75,14 @@ export async function deactivateAccount(
       ${endHangingOff(sql`select id from closed`, now, everything('deactivated'))}
       select id from closed`),
     ...billing.writes,
+    // A Checkout a concurrent subscribe stored after closeBilling looked: closed here, expired below.
+    s.db
+      .update(checkouts)
+      .set({ status: 'expired' })
+      .where(and(eq(checkouts.userId, user.id), eq(checkouts.status, 'open')))
+      .returning({ sessionId: checkouts.stripeCheckoutSessionId }),
   ]);
+  await expireRacedCheckouts(s, results[results.length - 1] as { sessionId: string | null }[]);
   await s.sendEmail(user.email, {
     template: 'account_deactivated',
     data: { username: user.username, deleted: false, canceledPlan: billing.endedPlan },

@@ -157,26 +157,27 @@ export async function subscribe(s: Services, user: UserRow, planCode: string): P
     ),
   );
   if (!session.url) throw new AppError('PROVIDER_ERROR', 'Stripe returned a checkout session without a URL');
-  const inserted = await s.db
-    .insert(checkouts)
-    .values({
-      userId: user.id,
-      planId: plan.id,
-      stripeCheckoutSessionId: session.id,
-      url: session.url,
-      createdAt: now,
-      expiresAt: fromUnix(session.expires_at) ?? new Date(now.getTime() + 86_400_000),
-    })
-    .onConflictDoNothing()
-    .returning({ id: checkouts.id });
+  // Stored only while the account is active: a Checkout must not outlive a deactivation it raced.
+  const expiresAt = fromUnix(session.expires_at) ?? new Date(now.getTime() + 86_400_000);
+  const { rows: inserted } = await s.db.execute<{ id: string }>(sql`
+    insert into ${checkouts} (user_id, plan_id, stripe_checkout_session_id, url, created_at, expires_at)
+    select id, ${plan.id}, ${session.id}, ${session.url}, ${now}, ${expiresAt} from ${users}
+    where id = ${user.id} and is_active
+    on conflict do nothing
+    returning id`);
   if (inserted.length > 0) return session.url;
-  // Not stored: either this very session already is (a double click, replayed by the idempotency key),
-  // or another Checkout was opened at the same moment, and this one must not stay payable.
-  const [stored] = await s.db
-    .select({ id: checkouts.id })
-    .from(checkouts)
-    .where(eq(checkouts.stripeCheckoutSessionId, session.id));
+  // Not stored: this very session already is (a double click, replayed by the idempotency key), or the
+  // account was closed meanwhile, or another Checkout was opened at the same moment. In the last two
+  // cases this one must not stay payable.
+  const [[stored], [account]] = await s.db.batch([
+    s.db
+      .select({ id: checkouts.id })
+      .from(checkouts)
+      .where(eq(checkouts.stripeCheckoutSessionId, session.id)),
+    s.db.select({ isActive: users.isActive }).from(users).where(eq(users.id, user.id)),
+  ]);
   if (stored) return session.url;
   await expireCheckout(s, session.id);
+  if (!account?.isActive) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
   throw new AppError('CONFLICT', 'Another checkout was started at the same time; try again.');
 }

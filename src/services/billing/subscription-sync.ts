@@ -80,8 +80,9 @@ export function notificationTargetStatement(db: Database, stripeSubscriptionId: 
     username: string;
     plan_name: string;
     current_period_end: string | null;
+    is_active: boolean;
   }>(sql`
-    select u.email, u.username, p.name as plan_name, s.current_period_end::text
+    select u.email, u.username, u.is_active, p.name as plan_name, s.current_period_end::text
     from ${subscriptions} s join ${users} u on u.id = s.user_id join ${plans} p on p.id = s.plan_id
     where s.stripe_subscription_id = ${stripeSubscriptionId}`);
 }

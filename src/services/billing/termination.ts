@@ -55,22 +55,45 @@ export async function refundLatestInvoice(
   const payments = await callStripe('read the invoice payments', () =>
     stripe.invoicePayments.list({ invoice: invoiceId, limit: 10 }),
   );
-  const refunds: Stripe.Refund[] = [];
+  const refunds: Refund[] = [];
   for (const payment of payments.data) {
     const paymentIntent = idOf(payment.payment.payment_intent);
     if (payment.status !== 'paid' || !paymentIntent) continue;
     refunds.push(
-      await callStripe('refund the payment', () =>
-        stripe.refunds.create(
-          { payment_intent: paymentIntent, metadata: { subscription: subscription.id } },
-          { idempotencyKey: `refund:${paymentIntent}` },
-        ),
-      ),
+      await refundPayment(s, paymentIntent, subscription.id, payment.amount_paid ?? 0, payment.currency),
     );
   }
   const [first] = refunds;
   if (!first) return null;
-  return { amountCents: refunds.reduce((sum, refund) => sum + refund.amount, 0), currency: first.currency };
+  return {
+    amountCents: refunds.reduce((sum, refund) => sum + refund.amountCents, 0),
+    currency: first.currency,
+  };
+}
+
+/** One payment refunded in full; one Stripe says it already refunded counts as done (a retry). */
+async function refundPayment(
+  s: Services,
+  paymentIntent: string,
+  subscriptionId: string,
+  amountCents: number,
+  currency: string,
+): Promise<Refund> {
+  try {
+    const refund = await stripeClient(s.config).refunds.create(
+      { payment_intent: paymentIntent, metadata: { subscription: subscriptionId } },
+      { idempotencyKey: `refund:${paymentIntent}` },
+    );
+    return { amountCents: refund.amount, currency: refund.currency };
+  } catch (error) {
+    if (
+      error instanceof Stripe.errors.StripeInvalidRequestError &&
+      error.code === 'charge_already_refunded'
+    ) {
+      return { amountCents, currency };
+    }
+    throw stripeFailure('refund the payment', error);
+  }
 }
 
 export interface ClosedBilling {

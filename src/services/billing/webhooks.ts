@@ -1,6 +1,7 @@
 // Stripe webhooks: verify the signature on the raw body, then apply the event in one database batch that
 // also records its id, so a repeated delivery is a no-op and a failed one leaves nothing behind. State is
 // re-read from Stripe, not taken from the event, so the final state does not depend on arrival order.
+import { eq } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type Stripe from 'stripe';
 import type { SubscriptionNotice } from '../../../emails/subscription';
@@ -8,6 +9,7 @@ import { stripeEvents } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
 import type { Services } from '../../services';
+import { LIVE_STATUSES } from './access';
 import { markCheckoutStatement } from './checkouts';
 import { callStripe, fromUnix, isMissingAtStripe, stripeClient, webhookCrypto } from './stripe-client';
 import {
@@ -169,7 +171,7 @@ export async function handleWebhookEvent(s: Services, event: WebhookEvent): Prom
     const constraint = constraintOf(error);
     if (constraint === 'stripe_events_pkey') return 'duplicate';
     if (constraint === 'subscriptions_one_live_per_user_key')
-      return refuseSecondSubscription(s, eventRow, subscription, checkoutWrites);
+      return refuseSubscription(s, 'duplicate', eventRow, subscription, checkoutWrites);
     throw error;
   }
   const row = target.rows[0];
@@ -180,7 +182,13 @@ export async function handleWebhookEvent(s: Services, event: WebhookEvent): Prom
     });
     return 'ignored';
   }
-  const notice = noticeFor(event);
+  // A closed account keeps nothing it paid for: a live subscription is refused, and a paid invoice of
+  // one already cancelled (a refusal that failed half-way) is refunded on its redelivery.
+  if (!row.is_active && (isLive(subscription) || (invoice?.amount_paid ?? 0) > 0)) {
+    return refuseForClosedAccount(s, eventRow, subscription);
+  }
+  const candidate = noticeFor(event);
+  const notice = STARTING.has(candidate) && !isLive(subscription) ? null : candidate;
   if (notice) {
     await s.sendEmail(row.email, {
       template: 'subscription',
@@ -195,18 +203,45 @@ export async function handleWebhookEvent(s: Services, event: WebhookEvent): Prom
   return 'applied';
 }
 
+const isLive = (subscription: Stripe.Subscription) =>
+  (LIVE_STATUSES as readonly string[]).includes(subscription.status);
+
+/** Notices that welcome a subscription, wrong for one already cancelled (a refused one, say). */
+const STARTING = new Set<SubscriptionNotice | null>(['started', 'renewed']);
+
 /**
- * A user paid a second checkout before the first one's webhook arrived. One live subscription per user
- * is a database rule, so the newer Stripe subscription is cancelled at once, what was paid for it is
- * refunded, the refund is recorded, and the user is told.
+ * A live subscription for a deactivated account (a Checkout paid while the account was closing) was
+ * just mirrored and its event recorded: it is refused like a second one. Should Stripe fail, the event
+ * id is taken back, so Stripe's retry of the event gets another go.
  */
-async function refuseSecondSubscription(
+async function refuseForClosedAccount(
   s: Services,
+  eventRow: typeof stripeEvents.$inferInsert,
+  subscription: Stripe.Subscription,
+) {
+  try {
+    return await refuseSubscription(s, 'account_closed', eventRow, subscription, []);
+  } catch (error) {
+    await s.db.delete(stripeEvents).where(eq(stripeEvents.id, eventRow.id!));
+    throw error;
+  }
+}
+
+type Refusal = 'duplicate' | 'account_closed';
+
+/**
+ * A subscription that must not exist: a second live one (a user paid a second checkout; one live
+ * subscription per user is a database rule) or one for a deactivated account. It is cancelled at once,
+ * what was paid for it refunded, the refund recorded, and the user told.
+ */
+async function refuseSubscription(
+  s: Services,
+  why: Refusal,
   eventRow: typeof stripeEvents.$inferInsert,
   subscription: Stripe.Subscription,
   checkoutWrites: ReturnType<typeof checkoutWritesFor>,
 ) {
-  log('warn', 'second live subscription refused', { event_id: eventRow.id, subscription: subscription.id });
+  log('warn', 'live subscription refused', { why, event_id: eventRow.id, subscription: subscription.id });
   const canceled = await cancelNow(s, subscription.id);
   const refund = await refundLatestInvoice(s, canceled);
   const now = s.clock.now();
@@ -215,23 +250,26 @@ async function refuseSecondSubscription(
   const invoice = invoiceId
     ? await callStripe('read the invoice', () => stripeClient(s.config).invoices.retrieve(invoiceId))
     : null;
-  const writes = [
-    upsertSubscriptionStatement(s.db, canceled, now),
-    ...checkoutWrites,
-    ...(invoice && refund ? [upsertPaymentStatement(s.db, invoice, 'refunded', now)] : []),
-  ];
+  const recordRefund = invoice && refund ? upsertPaymentStatement(s.db, invoice, 'refunded', now) : null;
   const results = await s.db.batch([
     s.db.insert(stripeEvents).values(eventRow).onConflictDoNothing(),
-    ...writes,
+    upsertSubscriptionStatement(s.db, canceled, now),
+    ...checkoutWrites,
     notificationTargetStatement(s.db, canceled.id),
+    ...(recordRefund ? [recordRefund] : []),
   ]);
-  const target = results[results.length - 1] as Awaited<ReturnType<typeof notificationTargetStatement>>;
+  const target = results[2 + checkoutWrites.length] as Awaited<
+    ReturnType<typeof notificationTargetStatement>
+  >;
+  const refundIsNew =
+    recordRefund !== null && (results[results.length - 1] as { rowCount: number }).rowCount > 0;
   const row = target.rows[0];
-  if (row && refund) {
+  // Told once: a later event of the same subscription finds the refund already recorded.
+  if (row && refund && refundIsNew) {
     await s.sendEmail(row.email, {
       template: 'subscription',
       data: {
-        kind: 'duplicate_refunded',
+        kind: why === 'duplicate' ? 'duplicate_refunded' : 'closed_refunded',
         username: row.username,
         planName: row.plan_name,
         periodEnd: null,

@@ -35,6 +35,7 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
         'ended',
         'payment_failed',
         'duplicate_refunded',
+        'closed_refunded',
       ]),
       username,
       planName: z.string().min(1).max(200),
