@@ -305,6 +305,27 @@ describe('plan changes', () => {
     expect(await entitlements.json()).toMatchObject({ plan_code: max.code, tier: 'vip' });
   });
 
+  it('charges the prorated difference at once, so a cancel right after keeps it paid', async () => {
+    const basic = await createPlan({ price_cents: 1900 });
+    const max = await createPlan({ price_cents: 4900, tier: 'vip' });
+    const { headers, subscription } = await subscribedUser(basic);
+    const preview = await api(`/billing/subscriptions/upgrade/preview?plan_code=${max.code}`, { headers });
+    const { amount_due_cents: due } = (await preview.json()) as { amount_due_cents: number };
+
+    const upgraded = await api('/billing/subscriptions/upgrade', {
+      method: 'POST',
+      headers,
+      json: { plan_code: max.code },
+    });
+    expect(upgraded.status).toBe(200);
+    expect((await api('/billing/subscriptions/cancel', { method: 'POST', headers })).status).toBe(200);
+
+    const invoices = await stripe.invoices.list({ subscription: subscription.id });
+    const change = invoices.data.find((invoice) => invoice.billing_reason === 'subscription_update');
+    expect(change).toMatchObject({ status: 'paid', amount_paid: due });
+    expect(due).toBeGreaterThan(0);
+  });
+
   it('answers 409 SUBSCRIPTION_STATE for the plan the user is already on', async () => {
     const plan = await createPlan();
     const { headers } = await subscribedUser(plan);

@@ -88,7 +88,7 @@ export async function previewUpgrade(s: Services, user: UserRow, planCode: strin
       subscription: subscription.stripeSubscriptionId,
       subscription_details: {
         items: [{ id: itemId, price: target.stripePriceId! }],
-        proration_behavior: 'create_prorations',
+        proration_behavior: 'always_invoice',
         proration_date: prorationDate,
       },
     }),
@@ -133,7 +133,10 @@ export async function changePlan(s: Services, user: UserRow, planCode: string) {
       subscription.stripeSubscriptionId,
       {
         items: [{ id: itemId, price: target.stripePriceId! }],
-        proration_behavior: 'create_prorations',
+        // The difference is charged now, and the new plan applies only once that payment succeeds: an
+        // upgrade followed by a cancellation must not ride the higher tier on a proration never billed.
+        proration_behavior: 'always_invoice',
+        payment_behavior: 'pending_if_incomplete',
         metadata: { user_id: user.id, plan_id: target.id },
       },
       { idempotencyKey: key },
