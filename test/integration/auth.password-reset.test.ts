@@ -1,7 +1,10 @@
 // POST /forget-password and POST /new-password through the Worker entry: the same answer whether or not
 // the account exists, the emailed single-use link, and what a reset does (password, verified, sessions).
+
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { bearer, createUser, login, PASSWORD, reloadUser, uniqueEmail } from '../support/accounts';
+import { emailTokens } from '../../src/db/schema';
+import { bearer, createUser, db, login, PASSWORD, reloadUser, uniqueEmail } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { linkIn, type Mail, mailsTo, skipMailCooldown, waitForMail } from '../support/mailbox';
 import { expectProblem } from '../support/problem';
@@ -79,6 +82,19 @@ describe('POST /forget-password', () => {
     expect((await forgetPassword(user.email.toUpperCase())).status).toBe(202);
     const mail = await waitForMail(user.email);
     expect(mail.To.map((to) => to.Address)).toEqual([user.email]);
+  });
+
+  it('sends a closed account no reset link (a reset cannot reopen it)', async () => {
+    const closed = await createUser({ isActive: false });
+    expect((await api('/forget-password', { method: 'POST', json: { email: closed.email } })).status).toBe(
+      202,
+    );
+    // A reset for an active account is the sentinel: the queue delivered what this file sent.
+    const open = await createUser();
+    await api('/forget-password', { method: 'POST', json: { email: open.email } });
+    await waitForMail(open.email);
+    expect(await db().select().from(emailTokens).where(eq(emailTokens.userId, closed.id))).toEqual([]);
+    expect(await mailsTo(closed.email)).toEqual([]);
   });
 
   it('answers 422 VALIDATION_FAILED for an invalid email', async () => {

@@ -169,8 +169,17 @@ describe('POST /register', () => {
     };
     const forNew = await outcomes(uniqueEmail('new'));
     const forRegistered = await outcomes(registered.email);
-    expect(forNew).toEqual([201, 201]);
+    // The second is refused for its username either way: the first took it (or seemed to).
+    expect(forNew).toEqual([201, 409]);
     expect(forRegistered).toEqual(forNew);
+  });
+
+  it('answers a known username 409 whatever the email, so it never tells whose address is whose', async () => {
+    const holder = await createUser();
+    for (const email of [holder.email, holder.email.toUpperCase(), uniqueEmail('guess')]) {
+      const response = await register({ email, username: holder.username, password: PASSWORD });
+      await expectProblem(response, 409, 'USERNAME_TAKEN');
+    }
   });
 
   it('still answers 409 when the username belongs to another address, whether or not this one is taken', async () => {

@@ -149,6 +149,10 @@ describe('a second paid subscription', () => {
       .from(payments)
       .where(eq(payments.stripeInvoiceId, second.invoice.id));
     expect(payment).toMatchObject({ status: 'refunded', amountCents: second.invoice.amount_paid });
+    const listed = (await (await api('/billing/payments/me', { headers: first.headers })).json()) as {
+      data: { invoice_id: string; status: string }[];
+    };
+    expect(listed.data.find((row) => row.invoice_id === second.invoice.id)?.status).toBe('refunded');
     const me = (await (await api('/billing/subscriptions/me', { headers: first.headers })).json()) as Record<
       string,
       unknown

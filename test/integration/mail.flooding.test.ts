@@ -2,7 +2,7 @@
 // sign-up notice, verification link, code) goes at most once a minute per address, and a held-back
 // request never voids the link that was sent.
 import { describe, expect, it } from 'vitest';
-import { bearer, createUser, login, PASSWORD, uniqueIp } from '../support/accounts';
+import { bearer, createUser, login, PASSWORD, uniqueEmail, uniqueIp } from '../support/accounts';
 import { linkIn, mailsTo, waitForMail, waitForMailWith } from '../support/mailbox';
 import { expectProblem } from '../support/problem';
 import { api } from '../support/worker';
@@ -63,5 +63,29 @@ describe('one email of a kind per address per minute', () => {
     await fromStranger('/request/login-code', { email: user.email });
     const mails = await settled(user.email, 2);
     expect(mails.filter((mail) => /Verify your email/.test(mail.Subject))).toHaveLength(1);
+  });
+
+  it('sends one verification link and one deletion notice for a register-and-close loop', async () => {
+    const email = uniqueEmail('looped');
+    for (let round = 0; round < 3; round++) {
+      const registered = await fromStranger('/register', {
+        email,
+        username: `loop${crypto.randomUUID().slice(0, 8)}`,
+        password: PASSWORD,
+      });
+      expect(registered.status).toBe(201);
+      const { token } = await login(email);
+      const closed = await api('/deactivate', {
+        method: 'POST',
+        headers: bearer(token),
+        json: { password: PASSWORD },
+      });
+      expect(await closed.json()).toMatchObject({ deleted: true });
+    }
+    await fromStranger('/request/login-code', { email });
+    // No account is left to get a code, so wait for the two that may come and then look.
+    const mails = await settled(email, 2);
+    expect(mails.filter((mail) => /Verify your email/.test(mail.Subject))).toHaveLength(1);
+    expect(mails.filter((mail) => /was deleted/.test(mail.Subject))).toHaveLength(1);
   });
 });

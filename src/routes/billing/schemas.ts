@@ -140,7 +140,7 @@ export const PaymentsPageSchema = z
         id: z.uuid(),
         amount_cents: z.number().int(),
         currency: z.string(),
-        status: z.enum(['succeeded', 'failed', 'pending']),
+        status: z.enum(['succeeded', 'failed', 'pending', 'refunded']),
         invoice_id: z.string(),
         subscription_id: z.uuid().nullable(),
         created_at: z.string(),

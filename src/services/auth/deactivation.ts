@@ -10,6 +10,7 @@ import { describeError } from '../../lib/log-error';
 import type { Services } from '../../services';
 import { expireCheckout } from '../billing/checkouts';
 import { closeBilling } from '../billing/termination';
+import { mayEmail } from '../mail/throttle';
 import { endHangingOff, everything } from './account-lifecycle';
 import { confirmWithCode } from './login-codes';
 import type { UserRow } from './users';
@@ -57,10 +58,13 @@ export async function deactivateAccount(
   await confirmOwner(s, user, proof);
   if (!user.isVerified) {
     await s.db.delete(users).where(eq(users.id, user.id));
-    await s.sendEmail(user.email, {
-      template: 'account_deactivated',
-      data: { username: user.username, deleted: true, canceledPlan: null },
-    });
+    // Whoever registered the address can repeat register-and-close: its owner hears of it once a minute.
+    if (await mayEmail(s, 'account_deleted', user.email).catch(() => false)) {
+      await s.sendEmail(user.email, {
+        template: 'account_deactivated',
+        data: { username: user.username, deleted: true, canceledPlan: null },
+      });
+    }
     return { deleted: true, canceledPlan: null };
   }
   const billing = await closeBilling(s, user.id);

@@ -8,11 +8,14 @@ import { endHangingOff } from './account-lifecycle';
 import { hashEmailToken, issueEmailToken } from './email-tokens';
 import { findUserByEmail, type UserRow } from './users';
 
-/** Sends a reset link if the account exists; the caller answers the same either way. */
+/**
+ * Sends a reset link if the account exists and is active (a reset cannot reopen a closed account); the
+ * caller answers the same either way.
+ */
 export async function requestPasswordReset(s: Services, email: string): Promise<void> {
   const user = await findUserByEmail(s.db, email);
   // Checked before a token is issued: a held-back request must not void the link already sent.
-  if (!user || !(await mayEmail(s, 'reset_password', user.email))) return;
+  if (!user?.isActive || !(await mayEmail(s, 'reset_password', user.email))) return;
   const token = await issueEmailToken(s.db, s.config, {
     userId: user.id,
     purpose: 'reset_password',
@@ -45,7 +48,7 @@ export async function resetPassword(s: Services, { token, password }: { token: s
     ),
     updated as (
       update ${users} set password_hash = ${passwordHash}, is_verified = true, updated_at = ${now}
-      where id in (select user_id from consumed)
+      where id in (select user_id from consumed) and is_active
       returning id, email, username
     )
     ${endHangingOff(sql`select id from updated`, now, {

@@ -1,9 +1,10 @@
 // Creating accounts and proving email ownership. Registration answers the same whether or not the
 // email is taken: a taken email gets a notice sent to its owner instead of a second account.
-import { or, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { emailTokens, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { randomToken } from '../../lib/crypto';
+import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
 import { EMAIL_COOLDOWN_SECONDS, mayEmail } from '../mail/throttle';
 import { endHangingOff } from './account-lifecycle';
@@ -35,6 +36,31 @@ export async function sendVerificationEmail(s: Services, user: Pick<UserRow, 'id
   );
 }
 
+/**
+ * A username a decoy answer pretended to create stays taken for this long, as if the account existed:
+ * otherwise sending the same request twice would tell a new address (201, then 409 for its own
+ * username) from a registered one (201, 201).
+ */
+export const DECOY_USERNAME_TTL_SECONDS = 30 * 24 * 60 * 60;
+const decoyKey = (username: string) => `edgeauth:decoy-username:${username.toLowerCase()}`;
+
+/** A Redis call bounded like every other; failing, registration answers 503 whatever the email. */
+async function redisCall<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(work, 1500);
+  } catch {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Registration is unavailable; try again shortly');
+  }
+}
+
+const usernameTaken = () => new AppError('USERNAME_TAKEN', 'Username already exists');
+
+/**
+ * Registration answers one thing for a taken username (409, whoever holds it) and another for
+ * everything else (201 with the new account's shape): a new address gets its account and a
+ * verification link; a registered one gets the same answer, a notice to its owner, and the username
+ * held for DECOY_USERNAME_TTL_SECONDS. Both paths make one database statement and the same Redis calls.
+ */
 export async function registerAccount(
   s: Services,
   input: { email: string; username: string; password: string },
@@ -42,11 +68,18 @@ export async function registerAccount(
   const passwordHash = await s.hasher.hash(input.password);
   const now = s.clock.now();
   const email = input.email.trim();
-  // The account and its verification token are one statement: never an account without its link.
+  if (await redisCall(s.redis.exists(decoyKey(input.username)))) throw usernameTaken();
+  // The account and its verification token are one statement: never an account without its link. What
+  // stood in the way, if anything, is read in the same statement (its snapshot is from before the insert).
   const token = randomToken();
   const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
   const expiresAt = new Date(now.getTime() + s.config.VALIDATION_TOKEN_EXPIRE * 1000);
-  const { rows } = await s.db.execute<{ id: string }>(sql`
+  const { rows } = await s.db.execute<{
+    id: string | null;
+    username_taken: boolean;
+    owner_email: string | null;
+    owner_username: string | null;
+  }>(sql`
     with created as (
       insert into ${users} (email, username, password_hash, created_at, updated_at)
       values (${email}, ${input.username}, ${passwordHash}, ${now}, ${now})
@@ -56,40 +89,30 @@ export async function registerAccount(
     link as (
       insert into ${emailTokens} (user_id, purpose, token_hash, created_at, expires_at)
       select id, 'verify_email', ${tokenHash}, ${now}, ${expiresAt} from created
-    )
-    select id from created`);
-  const created = rows[0];
-  if (created) {
-    await s.sendEmail(
-      email,
-      {
-        template: 'verify_email',
-        data: { username: input.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE },
-      },
-      token,
-    );
-    return freshAccount(created.id, email, input.username, now);
+    ),
+    owner as (select email, username from ${users} where lower(email) = ${normalizeEmail(email)})
+    select (select id from created) as id,
+      exists (select 1 from ${users} where lower(username) = ${input.username.toLowerCase()}) as username_taken,
+      (select email from owner) as owner_email, (select username from owner) as owner_username`);
+  const result = rows[0]!;
+  if (result.id) {
+    if (await mayEmail(s, 'verify_email', email)) {
+      await s.sendEmail(
+        email,
+        {
+          template: 'verify_email',
+          data: { username: input.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE },
+        },
+        token,
+      );
+    }
+    return freshAccount(result.id, email, input.username, now);
   }
-  // A unique index said no: find out which. A username is public, so one taken by another address
-  // may be said; one held by this very address must look like any taken email, or sending the same
-  // request twice would tell a new address (201 then 409) from a registered one (201, 201).
-  const existing = await s.db
-    .select({ email: users.email, username: users.username })
-    .from(users)
-    .where(
-      or(
-        sql`lower(${users.email}) = ${normalizeEmail(email)}`,
-        sql`lower(${users.username}) = ${input.username.toLowerCase()}`,
-      ),
-    );
-  const isThisEmail = (row: { email: string }) => normalizeEmail(row.email) === normalizeEmail(email);
-  if (
-    existing.some((row) => row.username.toLowerCase() === input.username.toLowerCase() && !isThisEmail(row))
-  ) {
-    throw new AppError('USERNAME_TAKEN', 'Username already exists');
+  if (result.username_taken) throw usernameTaken();
+  await redisCall(s.redis.set(decoyKey(input.username), '1', { ex: DECOY_USERNAME_TTL_SECONDS }));
+  if (result.owner_email && result.owner_username) {
+    await noticeOwner(s, { email: result.owner_email, username: result.owner_username });
   }
-  const owner = existing.find(isThisEmail);
-  if (owner) await noticeOwner(s, owner);
   // Exactly what a new account gets (with an id nobody has), so the email's owner stays secret.
   return freshAccount(crypto.randomUUID(), email, input.username, now);
 }

@@ -192,7 +192,7 @@ interface PaymentPageRow extends Record<string, unknown> {
   id: string | null;
   amount_cents: number | null;
   currency: string | null;
-  status: 'succeeded' | 'failed' | 'pending' | null;
+  status: (typeof payments.$inferSelect)['status'] | null;
   invoice_id: string | null;
   subscription_id: string | null;
   created_at: string | null;

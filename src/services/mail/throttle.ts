@@ -1,12 +1,17 @@
 // Per-recipient limits on the emails a stranger can cause (a code, a reset link, a verification link, a
-// sign-up notice): at most one of a kind per address per minute and five an hour, so nobody can flood a
+// sign-up notice, the deletion notice of a never-verified account): at most one of a kind per address per minute and five an hour, so nobody can flood a
 // mailbox through our forms. Security notices that follow the owner's own actions are never held back.
 import { Ratelimit } from '@upstash/ratelimit';
 import { AppError } from '../../errors';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
 
-export type ThrottledEmail = 'login_code' | 'reset_password' | 'verify_email' | 'account_exists';
+export type ThrottledEmail =
+  | 'login_code'
+  | 'reset_password'
+  | 'verify_email'
+  | 'account_exists'
+  | 'account_deleted';
 
 export const EMAIL_COOLDOWN_SECONDS = 60;
 export const EMAILS_PER_HOUR = 5;
