@@ -1,6 +1,9 @@
-// `npm run openapi:check`: validates the OpenAPI document the Worker serves. Starts a throw-away stack
-// (stand-ins + wrangler dev on free ports), fetches /openapi.json, checks it against the OpenAPI 3.1
-// schema and our own rules, and exits non-zero on any finding. `--url <address>` checks a running server.
+// `npm run openapi:check`: checks the OpenAPI document the Worker serves, the way an adopter meets it.
+// Starts a throw-away stack (stand-ins + wrangler dev on free ports) and fetches /openapi.json; checks it
+// against the OpenAPI 3.1 schema, our own rules (scripts/openapi/rules.mjs) and Redocly's linter; then
+// generates TypeScript types with openapi-typescript, type-checks an openapi-fetch consumer against them
+// and runs it against the stack. Exits non-zero on any finding. `--url <address of the document>`
+// checks a running server instead (the consumer then registers an account there).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -8,37 +11,45 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { root, startTestStack } from './dev-stack.mjs';
+import { checkGeneratedClient } from './openapi/client.mjs';
+import { lintWithRedocly } from './openapi/lint.mjs';
+import {
+  errorResponsesOf,
+  errorsNotProblemJson,
+  MAX_DOCUMENT_BYTES,
+  operationsOf,
+  operationsWithoutSuccess,
+  PROBLEM_JSON,
+  problemResponseFindings,
+  sizeFindings,
+  zodInternals,
+} from './openapi/rules.mjs';
 
-const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-const PROBLEM_JSON = 'application/problem+json';
 const resultsDir = path.join(root, 'test-results/openapi');
-
 const { values: args } = parseArgs({ options: { url: { type: 'string' } } });
 
-/** The document as the Worker serves it, from a stack started here unless --url is given. */
-async function fetchDocument() {
-  if (args.url) return { url: args.url, document: await getJson(args.url) };
+/** The API to check: a stack started here unless --url is given. */
+async function startTarget() {
+  if (args.url) return { url: args.url, api: new URL('.', args.url).href.replace(/\/$/, ''), stop() {} };
   const logFile = path.join(resultsDir, 'wrangler.log');
   const stack = await startTestStack({ logFile });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.once(signal, () => stack.stop().finally(() => process.exit(128 + os.constants.signals[signal])));
   }
-  try {
-    if (!(await stack.waitForHealth())) {
-      const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
-      throw new Error(`the Worker did not become healthy at ${stack.api}/health. wrangler said:\n${tail}`);
-    }
-    const url = `${stack.api}/openapi.json`;
-    return { url, document: await getJson(url) };
-  } finally {
+  if (!(await stack.waitForHealth())) {
     await stack.stop();
+    const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
+    throw new Error(`the Worker did not become healthy at ${stack.api}/health. wrangler said:\n${tail}`);
   }
+  return { url: `${stack.api}/openapi.json`, api: stack.api, stop: () => stack.stop() };
 }
 
-async function getJson(url) {
+/** The document as served: its bytes (for the size) and its parsed value. */
+async function fetchDocument(url) {
   const response = await fetch(url);
   if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}`);
-  return response.json();
+  const text = await response.text();
+  return { bytes: Buffer.byteLength(text), document: JSON.parse(text) };
 }
 
 /** Schema validation; ajv's warnings are collected instead of printed, so they count as findings. */
@@ -60,62 +71,17 @@ function formatValidatorErrors(errors) {
   });
 }
 
-/** Every operation, with its `responses` resolved through components.responses when referenced. */
-function* operationsOf(document) {
-  for (const [route, item] of Object.entries(document.paths ?? {})) {
-    for (const method of METHODS) {
-      const operation = item[method];
-      if (!operation) continue;
-      const responses = Object.entries(operation.responses ?? {}).map(([status, response]) => [
-        status,
-        resolveRef(document, response),
-      ]);
-      yield { name: `${method.toUpperCase()} ${route}`, responses };
-    }
-  }
-}
-
-function resolveRef(document, value) {
-  if (!value?.$ref?.startsWith('#/')) return value;
-  const target = value.$ref
-    .slice(2)
-    .split('/')
-    .reduce((node, key) => node?.[key.replaceAll('~1', '/').replaceAll('~0', '~')], document);
-  return resolveRef(document, target);
-}
-
-const isSuccess = (status) => /^[23]([0-9]{2}|XX)$/.test(status);
-const isError = (status) => /^[45]([0-9]{2}|XX)$/.test(status) || status === 'default';
-
-function checkResponses(document) {
-  const operations = [...operationsOf(document)];
-  const noSuccess = operations
-    .filter(({ responses }) => !responses.some(([status]) => isSuccess(status)))
-    .map(({ name }) => `${name}: no 2xx or 3xx response documented`);
-  const errorResponses = operations.flatMap(({ name, responses }) =>
-    responses.filter(([status]) => isError(status)).map(([status, response]) => ({ name, status, response })),
-  );
-  const notProblem = errorResponses
-    .filter(({ response }) => !response?.content?.[PROBLEM_JSON])
-    .map(({ name, status, response }) => {
-      const types = Object.keys(response?.content ?? {});
-      return `${name} ${status}: ${types.length ? types.join(', ') : 'no content'}, not ${PROBLEM_JSON}`;
-    });
-  return { operations: operations.length, errorResponses: errorResponses.length, noSuccess, notProblem };
-}
-
 const validatorVersion = createRequire(import.meta.url)(
   '@seriousme/openapi-schema-validator/package.json',
 ).version;
 
-try {
-  mkdirSync(resultsDir, { recursive: true });
-  const { url, document } = await fetchDocument();
-  const saved = path.join(resultsDir, 'openapi.json');
-  writeFileSync(saved, `${JSON.stringify(document, null, 2)}\n`);
+async function documentChecks(document, bytes) {
   const schema = await validateSchema(document);
-  const responses = checkResponses(document);
-  const checks = [
+  const operations = [...operationsOf(document)].length;
+  const errorResponses = errorResponsesOf(document).length;
+  const noSuccess = operationsWithoutSuccess(document);
+  const notProblem = errorsNotProblemJson(document);
+  return [
     {
       title: `OpenAPI 3.1 document (openapi: ${JSON.stringify(document.openapi)})`,
       errors: schema.version === '3.1' ? [] : ['expected openapi: 3.1.x'],
@@ -125,29 +91,64 @@ try {
       errors: schema.errors,
       warnings: schema.warnings,
     },
+    { title: 'JSON Schema throughout: no zod internals (def, shape, _zod)', errors: zodInternals(document) },
     {
-      title: `every operation documents a 2xx or 3xx response (${responses.operations - responses.noSuccess.length}/${responses.operations})`,
-      errors: responses.noSuccess,
+      title: `every operation documents a 2xx or 3xx response (${operations - noSuccess.length}/${operations})`,
+      errors: noSuccess,
     },
     {
-      title: `every 4xx/5xx response is ${PROBLEM_JSON} (${responses.errorResponses - responses.notProblem.length}/${responses.errorResponses})`,
-      errors: responses.notProblem,
+      title: `every 4xx/5xx response is ${PROBLEM_JSON} (${errorResponses - notProblem.length}/${errorResponses})`,
+      errors: notProblem,
     },
+    {
+      title: 'every problem response: code an enum, status its own, an example of each code it can carry',
+      errors: problemResponseFindings(document),
+    },
+    { title: `smaller than ${MAX_DOCUMENT_BYTES} bytes (${bytes})`, errors: sizeFindings(bytes) },
   ];
+}
 
+/** At most `limit` lines of a list, so a broken document reads as a summary, not 6,000 lines. */
+const firstOf = (lines, limit = 25) =>
+  lines.length > limit ? [...lines.slice(0, limit), `… and ${lines.length - limit} more`] : lines;
+
+function report(url, document, checks) {
   const paths = Object.keys(document.paths ?? {}).length;
-  console.log(`OpenAPI check of ${url}: ${paths} paths, ${responses.operations} operations`);
-  for (const { title, errors, warnings = [] } of checks) {
+  console.log(`OpenAPI check of ${url}: ${paths} paths, ${[...operationsOf(document)].length} operations`);
+  for (const { title, errors, warnings = [], notes = [] } of checks) {
     console.log(`  ${errors.length + warnings.length ? '✗' : '✓'} ${title}`);
-    for (const error of errors) console.log(`      error: ${error}`);
-    for (const warning of warnings) console.log(`      warning: ${warning}`);
+    for (const error of firstOf(errors)) console.log(`      error: ${error}`);
+    for (const warning of firstOf(warnings)) console.log(`      warning: ${warning}`);
+    for (const note of notes) console.log(`      ${note}`);
   }
   const errorCount = checks.reduce((sum, check) => sum + check.errors.length, 0);
-  const warningCount = schema.warnings.length;
+  const warningCount = checks.reduce((sum, check) => sum + (check.warnings?.length ?? 0), 0);
+  return { errorCount, warningCount };
+}
+
+try {
+  mkdirSync(resultsDir, { recursive: true });
+  const target = await startTarget();
+  let checks;
+  let document;
+  try {
+    const fetched = await fetchDocument(target.url);
+    document = fetched.document;
+    const saved = path.join(resultsDir, 'openapi.json');
+    writeFileSync(saved, `${JSON.stringify(document, null, 2)}\n`);
+    checks = [
+      ...(await documentChecks(document, fetched.bytes)),
+      await lintWithRedocly({ root, file: saved }),
+      ...(await checkGeneratedClient({ root, document, api: target.api, resultsDir })),
+    ];
+  } finally {
+    await target.stop();
+  }
+  const { errorCount, warningCount } = report(target.url, document, checks);
   const failed = errorCount + warningCount > 0;
   console.log(
     `\nOpenAPI check ${failed ? 'FAILED' : 'passed'}: ${errorCount} errors, ${warningCount} warnings ` +
-      `(document saved to ${path.relative(root, saved)}).`,
+      `(document and generated types saved to ${path.relative(root, resultsDir)}/).`,
   );
   process.exit(failed ? 1 : 0);
 } catch (error) {

@@ -17,6 +17,7 @@ import { docsPaths, docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
 import { finishDocument } from './routes/openapi-document';
 import { pagePaths, pageRoutes } from './routes/pages';
+import { registerProblemComponents } from './routes/problem-schema';
 import { validationHook } from './routes/validation';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -51,6 +52,7 @@ export function createApp() {
     .route('/', billingRoutes);
 
   for (const path of [...docsPaths, ...pagePaths]) app.openAPIRegistry.registerPath(path);
+  registerProblemComponents(app.openAPIRegistry);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

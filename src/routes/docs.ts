@@ -2,6 +2,7 @@
 // (copied from swagger-ui-dist at build time), so it works offline and pins no CDN.
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
+import { noAuthRequired } from './openapi-helpers';
 
 const page = (title: string) => `<!doctype html>
 <html lang="en">
@@ -36,6 +37,7 @@ export const docsPaths = [
     path: '/docs',
     tags: ['Operations'],
     summary: 'This API reference (Swagger UI)',
+    security: noAuthRequired,
     responses: {
       200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' as const } } } },
     },
@@ -45,6 +47,7 @@ export const docsPaths = [
     path: '/openapi.json',
     tags: ['Operations'],
     summary: 'This OpenAPI 3.1 document',
+    security: noAuthRequired,
     responses: {
       200: {
         description: 'The document',

@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import type { Services } from '../services';
+import { noAuthRequired } from './openapi-helpers';
 import { problemResponses } from './problem-schema';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -35,6 +36,7 @@ const route = createRoute({
   path: '/health',
   tags: ['Operations'],
   summary: 'Liveness and dependency check',
+  security: noAuthRequired,
   responses: {
     200: {
       description: 'Postgres and Redis answer',

@@ -1,8 +1,7 @@
 // Finishes the generated OpenAPI document with what every operation shares, so no route has to repeat
-// it: an operationId derived from method and path, and the errors any request can meet (405, 413, 500;
-// with a body also 400 and 415).
-import type { ERROR_CODES } from '../errors';
-import { problemResponses } from './problem-schema';
+// it: an operationId derived from method and path, and references to the registered responses for the
+// errors any request can meet (405, 413, 500; with a body also 415).
+import { sharedProblemResponses } from './problem-schema';
 
 type Operation = { operationId?: string; requestBody?: unknown; responses?: Record<string, unknown> };
 
@@ -21,15 +20,9 @@ export function operationIdFor(method: string, path: string): string {
     .join('');
 }
 
-const EVERYWHERE: (keyof typeof ERROR_CODES)[] = [
-  'METHOD_NOT_ALLOWED',
-  'PAYLOAD_TOO_LARGE',
-  'INTERNAL_ERROR',
-];
-
 export function finishDocument<T extends { paths?: object }>(doc: T): T {
-  const shared = problemResponses(...EVERYWHERE);
-  const withBody = problemResponses(...EVERYWHERE, 'MALFORMED_REQUEST', 'UNSUPPORTED_MEDIA_TYPE');
+  const shared = sharedProblemResponses({ withBody: false });
+  const withBody = sharedProblemResponses({ withBody: true });
   for (const [path, item] of Object.entries(doc.paths ?? {}) as [string, Record<string, Operation>][]) {
     for (const [method, operation] of Object.entries(item)) {
       if (!METHODS.has(method)) continue;

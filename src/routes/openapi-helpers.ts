@@ -17,6 +17,12 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 
 export const bearerSecurity = [{ bearer: [] }];
 
+/**
+ * For public operations, which say so (`security: []`) rather than say nothing: an operation without
+ * `security` is then a route that forgot its scheme, and the OpenAPI lint catches it.
+ */
+export const noAuthRequired: Record<string, string[]>[] = [];
+
 /** C0 controls other than tab, line feed and carriage return, and DEL. */
 function hasControlCharacter(text: string): boolean {
   for (let i = 0; i < text.length; i++) {

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../app-env';
+import { noAuthRequired } from './openapi-helpers';
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -70,6 +71,7 @@ export const pagePaths = [
     path: '/billing/success',
     tags: ['Pages'],
     summary: 'Where Stripe Checkout returns after paying (when no FRONTEND_URL is set)',
+    security: noAuthRequired,
     responses: htmlResponse('A short confirmation page'),
   },
   {
@@ -77,6 +79,7 @@ export const pagePaths = [
     path: '/billing/cancel',
     tags: ['Pages'],
     summary: 'Where Stripe Checkout returns when cancelled (when no FRONTEND_URL is set)',
+    security: noAuthRequired,
     responses: htmlResponse('A short notice page'),
   },
   {
@@ -84,6 +87,7 @@ export const pagePaths = [
     path: '/reset-password',
     tags: ['Pages'],
     summary: 'The password reset form the emailed link opens (when no FRONTEND_URL is set)',
+    security: noAuthRequired,
     responses: htmlResponse('A form that posts to /new-password'),
   },
 ];

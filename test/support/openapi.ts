@@ -30,16 +30,33 @@ interface RawParameter {
   schema?: JsonSchema;
 }
 
-interface RawOperation {
+export interface MediaType {
+  schema?: JsonSchema;
+  example?: unknown;
+  examples?: Record<string, { $ref?: string; value?: unknown }>;
+}
+
+export interface RawResponse {
+  $ref?: string;
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, MediaType>;
+}
+
+export interface RawOperation {
   security?: Record<string, string[]>[];
   parameters?: RawParameter[];
   requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
-  responses?: Record<string, { description?: string; content?: Record<string, unknown> }>;
+  responses?: Record<string, RawResponse>;
 }
 
 export interface OpenApiDocument {
   paths: Record<string, Record<string, RawOperation>>;
-  components?: { schemas?: Record<string, JsonSchema> };
+  components?: {
+    schemas?: Record<string, JsonSchema>;
+    responses?: Record<string, RawResponse>;
+    examples?: Record<string, { summary?: string; value?: unknown }>;
+  };
 }
 
 export interface Parameter {
@@ -66,11 +83,9 @@ export interface Operation {
   successMediaTypes: string[];
   /** Every status the operation documents. */
   documentedStatuses: number[];
-  /** Error codes named in the documented problem responses. */
+  /** Error codes the documented problem responses can carry (the `code` enum of each schema). */
   documentedCodes: ErrorCode[];
 }
-
-const CODE_IN_DESCRIPTION = /\b([A-Z][A-Z0-9_]+):/g;
 
 /** Resolves `#/components/schemas/...` references (one level at a time, as the generators walk). */
 export function resolveSchema(doc: OpenApiDocument, schema: JsonSchema): JsonSchema {
@@ -84,14 +99,41 @@ export function resolveSchema(doc: OpenApiDocument, schema: JsonSchema): JsonSch
   return current;
 }
 
+/** The value a local reference (`#/components/...`) points to; throws when nothing is there. */
+export function resolvePointer(doc: OpenApiDocument, ref: string): unknown {
+  const target = ref
+    .replace(/^#\//, '')
+    .split('/')
+    .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
+  if (target === undefined) throw new Error(`unresolved ${ref}`);
+  return target;
+}
+
+/** A response itself, following a reference to components.responses. */
+export function resolveResponse(doc: OpenApiDocument, response: RawResponse): RawResponse {
+  return response.$ref ? (resolvePointer(doc, response.$ref) as RawResponse) : response;
+}
+
+/** A schema's properties, following references and merging allOf (later parts narrow earlier ones). */
+export function propertiesOf(doc: OpenApiDocument, schema: JsonSchema): Record<string, JsonSchema> {
+  const resolved = resolveSchema(doc, schema);
+  const inherited = (resolved.allOf ?? []).map((part) => propertiesOf(doc, part));
+  return Object.assign({}, ...inherited, resolved.properties);
+}
+
+/** The codes a problem response's schema says it can carry (its `code` enum). */
+export function problemCodesOf(doc: OpenApiDocument, response: RawResponse): ErrorCode[] {
+  const schema = resolveResponse(doc, response).content?.['application/problem+json']?.schema;
+  const codes = schema ? (propertiesOf(doc, schema).code?.enum ?? []) : [];
+  return codes.filter((code): code is ErrorCode => typeof code === 'string' && code in ERROR_CODES);
+}
+
 function toOperation(path: string, method: string, raw: RawOperation, doc: OpenApiDocument): Operation {
   const statuses = Object.keys(raw.responses ?? {}).map(Number);
   const codes = new Set<ErrorCode>();
   for (const [status, response] of Object.entries(raw.responses ?? {})) {
-    if (Number(status) < 400) continue;
-    for (const [, code] of (response.description ?? '').matchAll(CODE_IN_DESCRIPTION)) {
-      if (code && code in ERROR_CODES) codes.add(code as ErrorCode);
-    }
+    if (Number(status) >= 400) for (const code of problemCodesOf(doc, response)) codes.add(code);
   }
   const params = (where: RawParameter['in']) =>
     (raw.parameters ?? [])

@@ -7,18 +7,21 @@ import { authOf, requireAuth } from '../../middleware/auth';
 import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
 import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
-import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
+import { bearerSecurity, jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi-helpers';
 import { escapeHtml, htmlPage, wantsHtml } from '../pages';
-import { AUTH_ERRORS, ProblemSchema, problemResponses } from '../problem-schema';
+import { AUTH_ERRORS, problemResponse, problemResponses } from '../problem-schema';
 import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
 
 export const RESET_REQUESTED = 'If an account with this email exists, a password reset link has been sent.';
+
+const invalidLink = problemResponse('INVALID_EMAIL_TOKEN');
 
 const verify = createRoute({
   method: 'get',
   path: '/verify',
   tags: ['Email verification'],
   summary: 'Verify the email address with the emailed token',
+  security: noAuthRequired,
   request: { query: TokenQuerySchema },
   description: 'Browsers (Accept: text/html) get a small result page instead of JSON.',
   responses: {
@@ -26,13 +29,11 @@ const verify = createRoute({
       description: 'Email verified',
       content: { 'application/json': { schema: MessageSchema }, 'text/html': { schema: { type: 'string' } } },
     },
-    ...problemResponses('INVALID_EMAIL_TOKEN', 'VALIDATION_FAILED'),
+    ...problemResponses('VALIDATION_FAILED'),
     400: {
+      ...invalidLink,
       description: 'INVALID_EMAIL_TOKEN: the link is invalid, used or expired (browsers get a page)',
-      content: {
-        'application/problem+json': { schema: ProblemSchema },
-        'text/html': { schema: { type: 'string' } },
-      },
+      content: { ...invalidLink.content, 'text/html': { schema: { type: 'string' } } },
     },
   },
 });
@@ -56,6 +57,7 @@ const forget = createRoute({
   path: '/forget-password',
   tags: ['Password reset'],
   summary: 'Email a password reset link',
+  security: noAuthRequired,
   description:
     'Always answers 202 with the same body, whether or not an account exists; the lookup and the email ' +
     'happen after the response, so its timing does not tell either.',
@@ -72,6 +74,7 @@ const newPassword = createRoute({
   path: '/new-password',
   tags: ['Password reset'],
   summary: 'Set a new password with the emailed reset token',
+  security: noAuthRequired,
   description:
     'The token works once. The email counts as verified afterwards, and every session is signed out.',
   middleware: [rateLimit('new-password')] as const,

@@ -4,7 +4,7 @@ import type { AppEnv } from '../../app-env';
 import { runAfterResponse } from '../../lib/background';
 import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { loginWithCode, requestLoginCode } from '../../services/auth/login-codes';
-import { jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
+import { jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi-helpers';
 import { problemResponses } from '../problem-schema';
 import { EmailOnlySchema, EmailSchema, SessionGrantSchema } from './schemas';
 import { clientInfo, sessionGrantBody } from './session-response';
@@ -16,6 +16,7 @@ const request = createRoute({
   path: '/request/login-code',
   tags: ['Passwordless'],
   summary: 'Email a 6-digit sign-in code',
+  security: noAuthRequired,
   description:
     'Always answers 202 with the same body. The code is valid 15 minutes, works once and allows 5 tries. ' +
     'A new code is sent at most once a minute and 5 times an hour per email.',
@@ -32,6 +33,7 @@ const login = createRoute({
   path: '/login/code',
   tags: ['Passwordless'],
   summary: 'Sign in with an emailed code',
+  security: noAuthRequired,
   description: 'Answers exactly like /login. Signing in this way also marks the email verified.',
   middleware: [rateLimit('login-code', emailInBody)] as const,
   request: {

@@ -7,7 +7,7 @@ import type { AppEnv } from '../../app-env';
 import { clearOAuthCookie, readOAuthCookie, setOAuthCookie } from '../../lib/cookies';
 import type { ProviderName } from '../../services/oauth/providers';
 import { completeOAuth, OAUTH_COOKIE_TTL_SECONDS, startOAuth } from '../../services/oauth/sign-in';
-import { jsonResponse } from '../openapi-helpers';
+import { jsonResponse, noAuthRequired } from '../openapi-helpers';
 import { problemResponses } from '../problem-schema';
 import { SessionGrantSchema } from './schemas';
 import { clientInfo, sessionGrantBody } from './session-response';
@@ -23,6 +23,7 @@ const loginRoute = (name: ProviderName, label: string) =>
     path: `/${name}/login`,
     tags: ['Social sign-in'],
     summary: `Start signing in with ${label}`,
+    security: noAuthRequired,
     description:
       `Redirects to ${label}. The flow state${name === 'google' ? ', PKCE verifier and nonce' : ''} ` +
       'travel in a sealed, httpOnly cookie that lives 10 minutes. `redirect_to` must point to the front end.',
@@ -39,6 +40,7 @@ const callbackRoute = (name: ProviderName, label: string) =>
     path: `/auth/social/callback/${name}`,
     tags: ['Social sign-in'],
     summary: `${label} sends the browser back here`,
+    security: noAuthRequired,
     description:
       'Checks the state (once), exchanges the code, and signs in, creating the account if needed. ' +
       'An existing account with the same email is linked when the provider verified the email; if the ' +

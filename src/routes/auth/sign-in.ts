@@ -4,7 +4,7 @@ import type { AppEnv } from '../../app-env';
 import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { registerAccount } from '../../services/auth/registration';
 import { loginWithPassword } from '../../services/auth/sign-in';
-import { jsonBody, jsonResponse } from '../openapi-helpers';
+import { jsonBody, jsonResponse, noAuthRequired } from '../openapi-helpers';
 import { problemResponses } from '../problem-schema';
 import { LoginSchema, RegisterSchema, SessionGrantSchema, UserEnvelopeSchema } from './schemas';
 import { clientInfo, sessionGrantBody, TRANSPORT_HEADER } from './session-response';
@@ -14,6 +14,7 @@ const register = createRoute({
   path: '/register',
   tags: ['Auth'],
   summary: 'Create an account',
+  security: noAuthRequired,
   description:
     'Creates the account and emails a verification link. If the email is already registered the answer is ' +
     'the same (its owner gets a notice instead), so the response never reveals which emails have accounts.',
@@ -36,6 +37,7 @@ const login = createRoute({
   path: '/login',
   tags: ['Auth'],
   summary: 'Sign in with email and password',
+  security: noAuthRequired,
   description:
     'Returns an access token and sets the refresh cookie. Native clients that send ' +
     `\`${TRANSPORT_HEADER}: body\` get the refresh token in the body instead of a cookie.`,

@@ -11,7 +11,7 @@ import {
   toPublicPlan,
   updatePlan,
 } from '../../services/billing/plans';
-import { bearerSecurity, jsonBody, jsonResponse } from '../openapi-helpers';
+import { bearerSecurity, jsonBody, jsonResponse, noAuthRequired } from '../openapi-helpers';
 import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../problem-schema';
 import { PlanCreateSchema, PlanPatchSchema, PlanSchema } from './schemas';
 
@@ -24,6 +24,7 @@ const list = createRoute({
   path: '/billing/plans',
   tags: ['Plans'],
   summary: 'Active plans, cheapest first',
+  security: noAuthRequired,
   responses: { 200: jsonResponse(z.array(PlanSchema), 'The plan catalogue') },
 });
 
@@ -32,6 +33,7 @@ const getOne = createRoute({
   path: '/billing/plans/{id}',
   tags: ['Plans'],
   summary: 'One active plan',
+  security: noAuthRequired,
   request: { params: PlanIdParams },
   responses: {
     200: jsonResponse(PlanSchema, 'The plan'),

@@ -4,7 +4,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { log } from '../../lib/log';
 import { handleWebhookEvent, verifyWebhook } from '../../services/billing/webhooks';
-import { jsonResponse } from '../openapi-helpers';
+import { jsonResponse, noAuthRequired } from '../openapi-helpers';
 import { problemResponses } from '../problem-schema';
 
 export const WEBHOOK_PATH = '/billing/stripe/webhook';
@@ -14,6 +14,8 @@ const route = createRoute({
   path: WEBHOOK_PATH,
   tags: ['Webhooks'],
   summary: 'Stripe webhook endpoint',
+  // Authenticated by Stripe-Signature over the raw body, not by a scheme an API client could use.
+  security: noAuthRequired,
   description:
     'Verifies Stripe-Signature on the raw body (400 if invalid or older than 5 minutes), refuses a signed ' +
     'but malformed event (400 INVALID_WEBHOOK_EVENT), records the event id so a repeated delivery changes ' +
