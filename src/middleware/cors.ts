@@ -8,7 +8,14 @@ export function corsAllowList() {
     origin: (origin, c) => (c.get('services').config.CORS_ORIGINS.includes(origin) ? origin : null),
     credentials: true,
     allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+    // X-Refresh-Token-Transport: a client in a browser may still ask for the refresh token in the body.
+    allowHeaders: [
+      'Authorization',
+      'Content-Type',
+      'X-Request-Id',
+      'Idempotency-Key',
+      'X-Refresh-Token-Transport',
+    ],
     exposeHeaders: [
       'X-Request-Id',
       'Retry-After',

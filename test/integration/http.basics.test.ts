@@ -49,6 +49,20 @@ describe('CORS', () => {
     expect(response.headers.get('access-control-allow-methods')).toContain('POST');
   });
 
+  it('lets a preflight ask for the refresh-token transport header', async () => {
+    const response = await api('/login', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:5173',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-refresh-token-transport',
+      },
+    });
+    expect(response.status).toBe(204);
+    const allowed = (response.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/,\s*/);
+    expect(allowed).toEqual(expect.arrayContaining(['content-type', 'x-refresh-token-transport']));
+  });
+
   it('does not allow an origin that is not listed', async () => {
     const response = await api('/health', { headers: { origin: 'https://evil.example' } });
     expect(response.status).toBe(200);
