@@ -27,7 +27,9 @@ export async function run({ page, api, mailUrl, call, shot }) {
   await row.getByRole('link', { name: /Verify your email/ }).click();
   await page.getByRole('heading', { level: 1, name: /Verify your email/ }).waitFor();
   assert.match(await page.locator('dl').textContent(), new RegExp(email.replace(/[.+]/g, '\\$&')));
-  const button = page.frameLocator('iframe[title="HTML body"]').getByRole('link', { name: 'Yes, I created it' });
+  const button = page
+    .frameLocator('iframe[title="HTML body"]')
+    .getByRole('link', { name: 'Yes, I created it' });
   const href = await button.getAttribute('href');
   assert.ok(href?.startsWith(`${api}/verify?token=`), `link points at the API: ${href}`);
   await shot('message');
