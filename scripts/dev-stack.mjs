@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseEnvFile, resolveDevSettings } from './dev-settings.mjs';
 import { copyDocsAssets } from './docs-assets.mjs';
 import { startStandins } from './standins/index.mjs';
 import { renderEnvFile, wranglerDevArgs } from './wrangler-dev.mjs';
@@ -18,6 +19,49 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export function renderDevVars() {
   const example = readFileSync(path.join(root, '.dev.vars.example'), 'utf8');
   return example.replaceAll('generate-me', () => randomBytes(48).toString('base64url'));
+}
+
+/**
+ * The example, the user's env file and the shell, for dev-settings.mjs to decide who serves what.
+ * @param {string} envFile @param {Record<string, string | undefined>} shell
+ */
+export function readUserSettings(envFile, shell) {
+  return {
+    example: parseEnvFile(readFileSync(path.join(root, '.dev.vars.example'), 'utf8')),
+    devVars: existsSync(envFile) ? parseEnvFile(readFileSync(envFile, 'utf8')) : {},
+    shell,
+  };
+}
+
+/** What each stand-in sets when it serves its integration (integration ids as in dev-settings.mjs). */
+function standinSettings(standins) {
+  const { GOOGLE_AUTH_URL, GOOGLE_TOKEN_URL, GOOGLE_USERINFO_URL, ...github } = standins.oauth.urls;
+  return {
+    database: {
+      DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${standins.neon.defaultDatabase}`,
+      NEON_FETCH_ENDPOINT: standins.neon.sqlUrl,
+    },
+    redis: { UPSTASH_REDIS_REST_URL: standins.upstash.url, UPSTASH_REDIS_REST_TOKEN: standins.upstash.token },
+    mail: { MAIL_API_URL: standins.mail.url, MAIL_API_KEY: 'local-mail-key' },
+    // Offline Google and GitHub: their consent pages are served by the local OAuth stand-in.
+    google: {
+      GOOGLE_CLIENT_ID: 'local-google-client',
+      GOOGLE_CLIENT_SECRET: 'local-google-secret',
+      GOOGLE_AUTH_URL,
+      GOOGLE_TOKEN_URL,
+      GOOGLE_USERINFO_URL,
+    },
+    github: {
+      GITHUB_CLIENT_ID: 'local-github-client',
+      GITHUB_CLIENT_SECRET: 'local-github-secret',
+      ...github,
+    },
+    stripe: {
+      STRIPE_SECRET_KEY: standins.stripe.apiKey,
+      STRIPE_WEBHOOK_SECRET: standins.stripe.webhookSecret,
+      STRIPE_API_BASE: standins.stripe.url,
+    },
+  };
 }
 
 /** A port nobody listens on right now (the OS picks it), for callers that cannot pass port 0. */
@@ -39,6 +83,7 @@ export function findFreePort(host = '127.0.0.1') {
  *   standinPorts?: Parameters<typeof startStandins>[0]['ports'],
  *   postgresUrl?: string, redisUrl?: string, dataDir?: string,
  *   envFile?: string,  // the user's settings and secrets for wrangler instead of .dev.vars
+ *   shell?: Record<string, string | undefined>, // variables that beat envFile (npm run dev: process.env)
  *   persistTo?: string, // wrangler's local state directory instead of .wrangler/state
  *   vars?: Record<string, string>, // last word over every other source
  *   wranglerOutput?: 'inherit' | number, // a file descriptor keeps wrangler's output out of the terminal
@@ -52,6 +97,7 @@ export async function startDevStack({
   redisUrl,
   dataDir,
   envFile,
+  shell = {},
   persistTo,
   vars: overrides = {},
   wranglerOutput = 'inherit',
@@ -59,41 +105,25 @@ export async function startDevStack({
 }) {
   copyDocsAssets();
   const standins = await startStandins({ ports: standinPorts, postgresUrl, redisUrl, dataDir, log });
-  const api = `http://127.0.0.1:${apiPort}`;
-
-  // The stand-ins' real addresses win over .dev.vars, so changed ports or a real server just work.
-  const vars = {
-    DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${standins.neon.defaultDatabase}`,
-    NEON_FETCH_ENDPOINT: standins.neon.sqlUrl,
-    UPSTASH_REDIS_REST_URL: standins.upstash.url,
-    UPSTASH_REDIS_REST_TOKEN: standins.upstash.token,
-    MAIL_API_URL: standins.mail.url,
-    APP_URL: api,
-    // Offline Google and GitHub: their consent pages are served by the local OAuth stand-in.
-    ...standins.oauth.urls,
-    GOOGLE_CLIENT_ID: process.env.GOOGLE_CLIENT_ID ?? 'local-google-client',
-    GOOGLE_CLIENT_SECRET: process.env.GOOGLE_CLIENT_SECRET ?? 'local-google-secret',
-    GITHUB_CLIENT_ID: process.env.GITHUB_CLIENT_ID ?? 'local-github-client',
-    GITHUB_CLIENT_SECRET: process.env.GITHUB_CLIENT_SECRET ?? 'local-github-secret',
-    // The offline billing sandbox, unless real Stripe test keys are given in the environment.
-    ...(process.env.STRIPE_SECRET_KEY
-      ? {}
-      : {
-          STRIPE_SECRET_KEY: standins.stripe.apiKey,
-          STRIPE_WEBHOOK_SECRET: standins.stripe.webhookSecret,
-          STRIPE_API_BASE: standins.stripe.url,
-        }),
-    ...overrides,
-  };
+  // localhost, not 127.0.0.1: a front end on http://localhost:5173 (Vite's default) is then on the same
+  // site as the API, so browsers keep the refresh cookie. wrangler still listens on 127.0.0.1 only.
+  const api = `http://localhost:${apiPort}`;
+  const userEnvFile = envFile ?? path.join(root, '.dev.vars');
+  const { vars, sources } = resolveDevSettings({
+    ...readUserSettings(userEnvFile, shell),
+    standins: standinSettings(standins),
+    api,
+    apiPort,
+  });
+  Object.assign(vars, overrides);
   standins.stripe.setWebhookUrl(`${api}/billing/stripe/webhook`);
 
   // These values include secrets: they go to wrangler in a file only this user can read (a fresh 0700
-  // directory), listed after the user's settings so they win, as before; never on the command line.
+  // directory) listed after .dev.vars, so they fill what it leaves unset; never on the command line.
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'edgeauth-wrangler-'));
   const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
   process.once('exit', removeScratch);
   const standinEnvFile = path.join(scratch, 'standins.env');
-  const userEnvFile = envFile ?? path.join(root, '.dev.vars');
   let wrangler;
   try {
     writeFileSync(standinEnvFile, renderEnvFile(vars), { mode: 0o600 });
@@ -128,6 +158,8 @@ export async function startDevStack({
   return {
     api,
     standins,
+    /** Per integration id (see dev-settings.mjs): 'shell', '.dev.vars' or 'stand-in'. */
+    sources,
     wrangler,
     /** Resolves with wrangler's exit code and signal, whoever stopped it. */
     exited,

@@ -3,7 +3,8 @@
 // Ctrl-C stops everything.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { renderDevVars, root, startDevStack } from './dev-stack.mjs';
+import { INTEGRATIONS, integrationSources } from './dev-settings.mjs';
+import { readUserSettings, renderDevVars, root, startDevStack } from './dev-stack.mjs';
 import { DEFAULT_PORTS } from './standins/index.mjs';
 
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -16,11 +17,12 @@ function ensureDevVars() {
 }
 
 const created = ensureDevVars();
+const planned = integrationSources(readUserSettings(path.join(root, '.dev.vars'), process.env));
 // The offline Stripe sandbox keeps its objects in memory. A database kept on disk would outlive them
 // (plans pointing at prices the sandbox no longer knows), so with the sandbox the database starts fresh
-// too; with real Stripe keys the embedded database is kept in .standins/pglite.
+// too; with your own Stripe keys the embedded database is kept in .standins/pglite.
 const dataDir =
-  process.env.STRIPE_SECRET_KEY && !process.env.LOCAL_POSTGRES_URL
+  planned.stripe !== 'stand-in' && !process.env.LOCAL_POSTGRES_URL
     ? path.join(root, '.standins/pglite')
     : undefined;
 if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -36,9 +38,31 @@ const stack = await startDevStack({
   postgresUrl: process.env.LOCAL_POSTGRES_URL,
   redisUrl: process.env.LOCAL_REDIS_URL,
   dataDir,
+  shell: process.env,
   log: (line) => console.error(line),
 });
-const { api, standins } = stack;
+const { api, standins, sources } = stack;
+
+/** The banner's line for one integration: the user's own, or which stand-in serves it. */
+function describe(id) {
+  if (sources[id] !== 'stand-in') return `yours (from ${sources[id]})`;
+  const database =
+    standins.neon.backend === 'pglite'
+      ? `embedded PGlite (${dataDir ? '.standins/pglite' : 'in memory, fresh each start'})`
+      : `${process.env.LOCAL_POSTGRES_URL} through the Neon stand-in`;
+  const redis =
+    standins.upstash.backend === 'embedded'
+      ? 'embedded engine'
+      : `${process.env.LOCAL_REDIS_URL} through the Upstash stand-in`;
+  return {
+    database,
+    redis,
+    mail: `local mail sink; mailbox at ${standins.mail.url}`,
+    google: `local consent page at ${api}/google/login`,
+    github: `local consent page at ${api}/github/login`,
+    stripe: `offline Stripe sandbox at ${standins.stripe.url}`,
+  }[id];
+}
 
 let stopping = false;
 async function stop(code = 0) {
@@ -64,11 +88,7 @@ if (await stack.waitForHealth()) {
       `  API       ${api}`,
       `  Docs      ${api}/docs`,
       `  OpenAPI   ${api}/openapi.json`,
-      `  Mailbox   ${standins.mail.url}`,
-      `  Sign-in   ${api}/google/login  ${api}/github/login  (local consent pages)`,
-      `  Billing   ${process.env.STRIPE_SECRET_KEY ? 'Stripe (your keys)' : `offline Stripe sandbox at ${standins.stripe.url}`}`,
-      `  Database  ${standins.neon.backend === 'pglite' ? `embedded PGlite (${dataDir ? '.standins/pglite' : 'in memory, fresh each start'})` : process.env.LOCAL_POSTGRES_URL}`,
-      `  Redis     ${standins.upstash.backend === 'embedded' ? 'embedded engine' : process.env.LOCAL_REDIS_URL}`,
+      ...INTEGRATIONS.map(({ id, label }) => `  ${label.padEnd(9)} ${describe(id)}`),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
