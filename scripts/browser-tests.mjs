@@ -2,12 +2,13 @@
 // against a throw-away stack (stand-ins + wrangler dev on free ports). Screenshots of every step go to
 // test-results/browser/. Never downloads a browser. `npm run test:browser -- verify` runs matching files.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { ADMIN_EMAIL, apiClient } from '../test/browser/support.mjs';
-import { root, startTestStack } from './dev-stack.mjs';
+import { findFreePort, root, startTestStack } from './dev-stack.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -32,12 +33,16 @@ const files = readdirSync(testsDir)
 
 let stack;
 let browser;
+let spa;
+let spaUrl;
 let cleaningUp;
 /** Closes the browser and stops the stack, once, whatever state the run is in. */
 function cleanUp() {
   cleaningUp ??= (async () => {
     await browser?.close().catch(() => {});
     await stack?.stop().catch(() => {});
+    spa?.closeAllConnections();
+    spa?.close();
   })();
   return cleaningUp;
 }
@@ -60,6 +65,25 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+const SPA_FILES = { '/': 'index.html', '/app.js': 'app.js' };
+const SPA_TYPES = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8' };
+
+/**
+ * Serves test/browser/spa on its own port, as http://localhost:<port>: another origin than the API's,
+ * but the same site (ports do not count), as a front end on Vite's default origin would be.
+ */
+async function startSpa() {
+  const port = await findFreePort();
+  spa = createServer((req, res) => {
+    const file = SPA_FILES[new URL(req.url ?? '/', 'http://spa').pathname];
+    if (!file) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': SPA_TYPES[file], 'cache-control': 'no-store' });
+    res.end(readFileSync(path.join(testsDir, 'spa', file)));
+  });
+  await new Promise((resolve) => spa.listen(port, '127.0.0.1', resolve));
+  return `http://localhost:${port}`;
+}
+
 async function startEverything() {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -67,10 +91,11 @@ async function startEverything() {
     );
   }
   const logFile = path.join(outDir, 'wrangler.log');
+  spaUrl = await startSpa();
   stack = await startTestStack({
     logFile,
     // Rate limits have their own tests; these flows register and sign in several users in a minute.
-    vars: { ADMIN_EMAILS: ADMIN_EMAIL, RATE_LIMIT_MAX: '1000' },
+    vars: { ADMIN_EMAILS: ADMIN_EMAIL, RATE_LIMIT_MAX: '1000', CORS_ORIGINS: spaUrl },
   });
   if (!(await stack.waitForHealth())) {
     const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
@@ -86,7 +111,7 @@ async function startEverything() {
     handleSIGHUP: false,
   });
   console.log(
-    `Chromium ${browser.version()} (${CHROMIUM}); API ${stack.api}; mailbox ${stack.standins.mail.url}; ` +
+    `Chromium ${browser.version()} (${CHROMIUM}); API ${stack.api}; SPA ${spaUrl}; mailbox ${stack.standins.mail.url}; ` +
       `screenshots in ${path.relative(root, outDir)}/`,
   );
 }
@@ -116,6 +141,7 @@ async function runTest(file, index) {
       test.run({
         page,
         api: stack.api,
+        spaUrl,
         mailUrl: stack.standins.mail.url,
         call: apiClient(stack.api),
         shot,

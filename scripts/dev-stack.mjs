@@ -15,10 +15,23 @@ import { renderEnvFile, wranglerDevArgs } from './wrangler-dev.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** .dev.vars.example with every "generate-me" replaced by a fresh random secret. */
-export function renderDevVars() {
+/**
+ * .dev.vars.example with every "generate-me" replaced by a fresh random secret, and `settings` in place
+ * of the example's values (or added), as a user would edit the file.
+ * @param {Record<string, string>} [settings]
+ */
+export function renderDevVars(settings = {}) {
   const example = readFileSync(path.join(root, '.dev.vars.example'), 'utf8');
-  return example.replaceAll('generate-me', () => randomBytes(48).toString('base64url'));
+  const rest = new Map(Object.entries(settings));
+  const edited = example
+    .replaceAll('generate-me', () => randomBytes(48).toString('base64url'))
+    .replace(/^([A-Z_][A-Z0-9_]*)=.*$/gm, (line, name) => {
+      if (!rest.has(name)) return line;
+      const value = rest.get(name);
+      rest.delete(name);
+      return renderEnvFile({ [name]: value }).trimEnd();
+    });
+  return edited + renderEnvFile(Object.fromEntries(rest));
 }
 
 /**
@@ -85,7 +98,6 @@ export function findFreePort(host = '127.0.0.1') {
  *   envFile?: string,  // the user's settings and secrets for wrangler instead of .dev.vars
  *   shell?: Record<string, string | undefined>, // variables that beat envFile (npm run dev: process.env)
  *   persistTo?: string, // wrangler's local state directory instead of .wrangler/state
- *   vars?: Record<string, string>, // last word over every other source
  *   wranglerOutput?: 'inherit' | number, // a file descriptor keeps wrangler's output out of the terminal
  *   log?: (line: string) => void,
  * }} options
@@ -99,7 +111,6 @@ export async function startDevStack({
   envFile,
   shell = {},
   persistTo,
-  vars: overrides = {},
   wranglerOutput = 'inherit',
   log = () => {},
 }) {
@@ -115,7 +126,6 @@ export async function startDevStack({
     api,
     apiPort,
   });
-  Object.assign(vars, overrides);
   standins.stripe.setWebhookUrl(`${api}/billing/stripe/webhook`);
 
   // These values include secrets: they go to wrangler in a file only this user can read (a fresh 0700
@@ -194,14 +204,15 @@ export async function startDevStack({
 
 /**
  * A stack that shares nothing with `npm run dev` or another run: free ports, in-memory stand-ins,
- * settings from .dev.vars.example with fresh secrets (the developer's .dev.vars is not read), and
- * wrangler state in a temporary directory that stop() removes. Wrangler's output goes to `logFile`.
+ * settings from .dev.vars.example with fresh secrets and `vars` written into it (the developer's
+ * .dev.vars and shell are not read), and wrangler state in a temporary directory that stop() removes.
+ * Wrangler's output goes to `logFile`.
  * @param {{ logFile: string, vars?: Record<string, string>, log?: (line: string) => void }} options
  */
 export async function startTestStack({ logFile, vars, log }) {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'edgeauth-stack-'));
   const envFile = path.join(scratch, 'dev.vars');
-  writeFileSync(envFile, renderDevVars(), { mode: 0o600 });
+  writeFileSync(envFile, renderDevVars(vars), { mode: 0o600 });
   const output = openSync(logFile, 'w');
   const cleanUp = () => {
     rmSync(scratch, { recursive: true, force: true });
@@ -214,7 +225,6 @@ export async function startTestStack({ logFile, vars, log }) {
       standinPorts: { neon: 0, upstash: 0, mail: 0, oauth: 0, stripe: 0 },
       envFile,
       persistTo: path.join(scratch, 'state'),
-      vars,
       wranglerOutput: output,
       log,
     });

@@ -83,10 +83,7 @@ try {
     ADMIN_EMAILS: ADMIN,
     RATE_LIMIT_MAX: '1000',
   };
-  const devVars = renderDevVars().replace(/^([A-Z_]+)=.*$/gm, (line, name) =>
-    name in own ? `${name}=${own[name]}` : line,
-  );
-  writeFileSync(envFile, devVars, { mode: 0o600 });
+  writeFileSync(envFile, renderDevVars(own), { mode: 0o600 });
   stack = await startDevStack({
     apiPort: await findFreePort(),
     standinPorts: { neon: 0, upstash: 0, mail: 0, oauth: 0, stripe: 0 },
