@@ -24,7 +24,5 @@ export interface AppEnv {
     userId?: string;
     auth?: Authenticated;
     entitlement?: Entitlement;
-    /** Rows of the route's preload query (see requireAuth's `preload`), read with the session check. */
-    preloaded?: unknown;
   };
 }

@@ -17,12 +17,44 @@ function unauthorized(code: ErrorCode, detail: string, error?: string): AppError
 
 /**
  * A read the route needs anyway, sent in the same database round trip as the session check (the user
- * id is known from the token before the database is asked). Its rows are on `c.var.preloaded` once the
- * session checks pass.
+ * id is known from the token before the database is asked). The handler takes its rows, typed, with
+ * `rowsOf(c)` once the session checks pass.
  */
-export type Preload = (c: Context<AppEnv>, userId: string) => BatchItem<'pg'> | undefined;
+export interface Preload<Rows> {
+  /** The read; `undefined` reads nothing (an invalid query: the validator answers 422). */
+  query(c: Context<AppEnv>, userId: string): (BatchItem<'pg'> & PromiseLike<Rows>) | undefined;
+  /** The rows read for this request; throws on a route whose requireAuth() has not this preload. */
+  rowsOf(c: Context): Rows;
+  /** The rows read for this request, or undefined when this preload did not run. */
+  readFor(c: Context): Rows | undefined;
+  keep(c: Context, rows: Rows): void;
+}
 
-export function requireAuth({ verified = false, preload }: { verified?: boolean; preload?: Preload } = {}) {
+/** A Preload for requireAuth({ preload }); define it once per read, next to the route that uses it. */
+export function definePreload<Rows>(query: Preload<Rows>['query']): Preload<Rows> {
+  // Keyed by the request, so rows never outlive it or reach another one.
+  const read = new WeakMap<Request, { rows: Rows }>();
+  return {
+    query,
+    rowsOf(c) {
+      const found = read.get(c.req.raw);
+      if (!found) throw new Error('rowsOf() used on a route without this preload');
+      return found.rows;
+    },
+    readFor: (c) => read.get(c.req.raw)?.rows,
+    keep: (c, rows) => {
+      read.set(c.req.raw, { rows });
+    },
+  };
+}
+
+export function requireAuth<Rows>({
+  verified = false,
+  preload,
+}: {
+  verified?: boolean;
+  preload?: Preload<Rows>;
+} = {}) {
   return createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
     const { config, clock, db } = c.var.services;
     const header = c.req.header('authorization');
@@ -36,7 +68,7 @@ export function requireAuth({ verified = false, preload }: { verified?: boolean;
         : unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
     }
     const { userId, sessionId } = verifiedToken.claims;
-    const extra = preload?.(c, userId);
+    const extra = preload?.query(c, userId);
     const [rows, preloaded] = extra
       ? await db.batch([userWithSessionQuery(db, userId, sessionId), extra])
       : [await userWithSessionQuery(db, userId, sessionId), undefined];
@@ -50,7 +82,7 @@ export function requireAuth({ verified = false, preload }: { verified?: boolean;
       throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address first');
     }
     c.set('auth', { user: found.user, sessionId });
-    if (extra) c.set('preloaded', preloaded);
+    if (extra && preload) preload.keep(c, preloaded);
     c.set('userId', userId);
     await next();
   });

@@ -5,16 +5,13 @@ import { AppError } from '../errors';
 import { isAdmin } from '../services/auth/users';
 import { accessOf } from '../services/billing/access';
 import { type PlanTier, TIER_RANK } from '../services/billing/plans';
-import {
-  type CurrentSubscription,
-  currentSubscription,
-  currentSubscriptionQuery,
-} from '../services/billing/subscriptions';
-import { authOf, type Preload } from './auth';
+import { currentSubscription, currentSubscriptionQuery } from '../services/billing/subscriptions';
+import { authOf, definePreload } from './auth';
 
 /** Pair with requireSubscription(): reads the subscription in the session check's round trip. */
-export const preloadSubscription: Preload = (c, userId) =>
-  currentSubscriptionQuery(c.var.services.db, userId);
+export const preloadSubscription = definePreload((c, userId) =>
+  currentSubscriptionQuery(c.var.services.db, userId),
+);
 
 /** After requireAuth(): verified accounts listed in ADMIN_EMAILS (or flagged is_admin). */
 export function requireAdmin() {
@@ -34,7 +31,7 @@ export function requireSubscription({ minTier = 'free' }: { minTier?: PlanTier }
   return createMiddleware<AppEnv>(async function requireSubscriptionMiddleware(c, next) {
     const { services } = c.var;
     // Read with the session check when the route asked for preloadSubscription; else read it now.
-    const preloaded = c.get('preloaded') as CurrentSubscription[] | undefined;
+    const preloaded = preloadSubscription.readFor(c);
     const current = preloaded
       ? (preloaded[0] ?? null)
       : await currentSubscription(services, authOf(c).user.id);

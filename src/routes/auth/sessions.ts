@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { clearRefreshCookie, REFRESH_COOKIE, readRefreshCookie } from '../../lib/cookies';
-import { authOf, requireAuth } from '../../middleware/auth';
+import { authOf, definePreload, requireAuth } from '../../middleware/auth';
 import { emptyBodyIsNoBody } from '../../middleware/optional-body';
 import { type Identify, rateLimit } from '../../middleware/rate-limit';
 import {
@@ -91,17 +91,18 @@ const logoutAll = createRoute({
   },
 });
 
+/** GET /sessions reads the list with the session check: one round trip. */
+const preloadSessions = definePreload((c, userId) =>
+  listLiveSessions(c.var.services.db, userId, c.var.services.clock.now()),
+);
+
 const list = createRoute({
   method: 'get',
   path: '/sessions',
   tags: ['Sessions'],
   summary: 'List the live sessions of the current user',
   security: bearerSecurity,
-  middleware: [
-    requireAuth({
-      preload: (c, userId) => listLiveSessions(c.var.services.db, userId, c.var.services.clock.now()),
-    }),
-  ] as const,
+  middleware: [requireAuth({ preload: preloadSessions })] as const,
   responses: {
     200: jsonResponse(
       z.object({ sessions: z.array(SessionSchema) }),
@@ -150,7 +151,7 @@ export const sessionRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(list, async (c) => {
     const { sessionId } = authOf(c);
-    const rows = c.get('preloaded') as Awaited<ReturnType<typeof listLiveSessions>>;
+    const rows = preloadSessions.rowsOf(c);
     const sessions = rows.map((row) => ({
       id: row.id,
       created_at: row.createdAt.toISOString(),

@@ -3,12 +3,11 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
-import { authOf, type Preload, requireAuth } from '../../middleware/auth';
+import { authOf, definePreload, requireAuth } from '../../middleware/auth';
 import { preloadSubscription, requireSubscription } from '../../middleware/billing';
 import { accessOf } from '../../services/billing/access';
 import { subscribe } from '../../services/billing/checkouts';
 import {
-  type CurrentSubscription,
   changePlan,
   paymentsPageQuery,
   portalUrl,
@@ -33,10 +32,10 @@ const USER_ERRORS = VERIFIED_AUTH_ERRORS;
 const signedIn = () => [requireAuth({ verified: true })];
 
 /** The page is read with the session check; an invalid query reads nothing and the validator answers 422. */
-const preloadPaymentsPage: Preload = (c, userId) => {
+const preloadPaymentsPage = definePreload((c, userId) => {
   const page = PageQuerySchema.safeParse(c.req.query());
   return page.success ? paymentsPageQuery(c.var.services.db, userId, page.data) : undefined;
-};
+});
 
 const me = createRoute({
   method: 'get',
@@ -182,7 +181,7 @@ const entitlements = createRoute({
 export const subscriptionRoutes = new OpenAPIHono<AppEnv>()
   .openapi(me, async (c) => {
     const { services } = c.var;
-    const [current] = c.get('preloaded') as CurrentSubscription[];
+    const [current] = preloadSubscription.rowsOf(c);
     if (!current) throw new AppError('NOT_FOUND', 'No subscription found for this user.');
     const access = accessOf(current.subscription, services.clock.now(), services.config.PAST_DUE_GRACE_DAYS);
     return c.json(toPublicSubscription(current.subscription, current.plan, access), 200);
@@ -204,8 +203,7 @@ export const subscriptionRoutes = new OpenAPIHono<AppEnv>()
   .openapi(portal, async (c) => c.json({ url: await portalUrl(c.var.services, authOf(c).user) }, 200))
   .openapi(paymentsRoute, (c) => {
     const page = c.req.valid('query');
-    const preloaded = c.get('preloaded') as Awaited<ReturnType<typeof paymentsPageQuery>>;
-    return c.json(toPaymentsPage(preloaded.rows, page), 200);
+    return c.json(toPaymentsPage(preloadPaymentsPage.rowsOf(c).rows, page), 200);
   })
   .openapi(entitlements, (c) => {
     const entitlement = c.get('entitlement')!;
