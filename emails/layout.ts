@@ -1,4 +1,6 @@
-// The shared frame of every email: escaping, a plain layout that renders in any client, and the footer.
+// The shared frame of every email: a plain layout that renders in any client, and the footer.
+import { escapeHtml } from '../src/lib/html';
+
 export interface RenderedEmail {
   subject: string;
   html: string;
@@ -8,10 +10,6 @@ export interface RenderedEmail {
 export interface EmailContext {
   appName: string;
   appUrl: string;
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 export function button(href: string, label: string): string {

@@ -1,5 +1,6 @@
 // The 6-digit sign-in code for passwordless login. Says the code's real lifetime.
-import { type EmailContext, escapeHtml, layout, minutes, paragraph, type RenderedEmail } from './layout';
+import { escapeHtml } from '../src/lib/html';
+import { type EmailContext, layout, minutes, paragraph, type RenderedEmail } from './layout';
 
 export interface LoginCodeProps {
   username: string;

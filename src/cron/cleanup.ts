@@ -3,10 +3,10 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { emailTokens, loginCodes, refreshTokens, sessions, stripeEvents } from '../db/schema';
+import { DAY_MS } from '../lib/time';
 
 const BATCH = 5_000;
 const MAX_BATCHES_PER_TABLE = 20;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Stripe retries a webhook for up to three days; ids are kept well past that to recognise replays. */
 export const STRIPE_EVENT_RETENTION_DAYS = 30;
 /** Ended sessions stay visible to support for a while before they go. */

@@ -4,10 +4,10 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { subscriptions } from '../db/schema';
+import { DAY_MS } from '../lib/time';
 
 const BATCH = 500;
 const MAX_BATCHES = 20;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 async function repeat(update: () => Promise<number>): Promise<number> {
   let total = 0;

@@ -2,6 +2,7 @@
 // (copied from swagger-ui-dist at build time), so it works offline and pins no CDN.
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
+import { escapeHtml } from '../lib/html';
 import { noAuthRequired } from './openapi-helpers';
 
 const page = (title: string) => `<!doctype html>
@@ -18,8 +19,6 @@ const page = (title: string) => `<!doctype html>
 <script src="/docs/init.js"></script>
 </body>
 </html>`;
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 export const docsRoutes = new Hono<AppEnv>().get('/docs', (c) => {
   c.header('Cache-Control', 'public, max-age=300');

@@ -3,12 +3,13 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { runAfterResponse } from '../../lib/background';
+import { escapeHtml } from '../../lib/html';
 import { authOf, requireAuth } from '../../middleware/auth';
 import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
 import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi-helpers';
-import { escapeHtml, htmlPage, wantsHtml } from '../pages';
+import { htmlPage, wantsHtml } from '../pages';
 import { AUTH_ERRORS, problemResponse, problemResponses } from '../problem-schema';
 import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
 

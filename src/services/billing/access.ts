@@ -1,12 +1,11 @@
 // The access rule, in one place: who may use paid features, and until when.
 import type { subscriptions } from '../../db/schema';
+import { DAY_MS } from '../../lib/time';
 
 type SubscriptionRow = typeof subscriptions.$inferSelect;
 
 /** Statuses in which a subscription still exists at Stripe; at most one per user (a unique index). */
 export const LIVE_STATUSES = ['incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused'] as const;
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface Access {
   hasAccess: boolean;

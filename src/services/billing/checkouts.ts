@@ -5,11 +5,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { checkouts, users } from '../../db/schema';
 import { AppError } from '../../errors';
+import { DAY_MS, fromUnix } from '../../lib/time';
 import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { LIVE_STATUSES } from './access';
 import { getActivePlanByCode } from './plans';
-import { callStripe, fromUnix, idempotencyKey, stripeClient, stripeFailure } from './stripe-client';
+import { callStripe, idempotencyKey, stripeClient, stripeFailure } from './stripe-client';
 import { currentSubscriptionQuery } from './subscriptions';
 
 export type CheckoutRow = typeof checkouts.$inferSelect;
@@ -158,7 +159,7 @@ export async function subscribe(s: Services, user: UserRow, planCode: string): P
   );
   if (!session.url) throw new AppError('PROVIDER_ERROR', 'Stripe returned a checkout session without a URL');
   // Stored only while the account is active: a Checkout must not outlive a deactivation it raced.
-  const expiresAt = fromUnix(session.expires_at) ?? new Date(now.getTime() + 86_400_000);
+  const expiresAt = fromUnix(session.expires_at) ?? new Date(now.getTime() + DAY_MS);
   const { rows: inserted } = await s.db.execute<{ id: string }>(sql`
     insert into ${checkouts} (user_id, plan_id, stripe_checkout_session_id, url, created_at, expires_at)
     select id, ${plan.id}, ${session.id}, ${session.url}, ${now}, ${expiresAt} from ${users}

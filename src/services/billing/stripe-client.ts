@@ -45,11 +45,6 @@ export async function idempotencyKey(kind: string, ...parts: unknown[]): Promise
   return `${kind}:${hex.slice(0, 40)}`;
 }
 
-/** Stripe's Unix seconds as a Date: the one place that converts them. */
-export function fromUnix(seconds: number | null | undefined): Date | null {
-  return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
-}
-
 /** A failed Stripe call as a problem: 503 when Stripe could not be reached, else 502. */
 export function stripeFailure(what: string, error: unknown): AppError {
   if (error instanceof AppError) return error;

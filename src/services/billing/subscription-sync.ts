@@ -6,13 +6,12 @@ import type Stripe from 'stripe';
 import { z } from 'zod';
 import type { Database } from '../../db/client';
 import { payments, plans, subscriptions, users } from '../../db/schema';
-import { fromUnix } from './stripe-client';
+import { idOf } from '../../lib/stripe-ids';
+import { fromUnix } from '../../lib/time';
 import type { WebhookInvoice } from './webhook-event';
 
 const Uuid = z.uuid();
 const uuidOrNull = (value: unknown) => (Uuid.safeParse(value).success ? (value as string) : null);
-const idOf = (value: string | { id: string } | null | undefined) =>
-  typeof value === 'string' ? value : (value?.id ?? null);
 
 /** The upsert for a subscription as Stripe shows it now (`observedAt`). */
 export function upsertSubscriptionStatement(db: Database, sub: Stripe.Subscription, observedAt: Date) {

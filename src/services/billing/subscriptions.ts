@@ -3,6 +3,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { payments, plans, subscriptions } from '../../db/schema';
 import { AppError } from '../../errors';
+import { fromUnix } from '../../lib/time';
 import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { type Access, accessOf, LIVE_STATUSES } from './access';
@@ -19,12 +20,7 @@ export function currentSubscriptionQuery(db: Services['db'], userId: string) {
     .from(subscriptions)
     .innerJoin(plans, eq(plans.id, subscriptions.planId))
     .where(eq(subscriptions.userId, userId))
-    .orderBy(
-      desc(
-        sql`${subscriptions.status} in ('incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused')`,
-      ),
-      desc(subscriptions.createdAt),
-    )
+    .orderBy(desc(inArray(subscriptions.status, [...LIVE_STATUSES])), desc(subscriptions.createdAt))
     .limit(1);
 }
 
@@ -97,7 +93,7 @@ export async function previewUpgrade(s: Services, user: UserRow, planCode: strin
     plan: toPublicPlan(target),
     amount_due_cents: preview.amount_due,
     currency: preview.currency,
-    proration_date: new Date(prorationDate * 1000).toISOString(),
+    proration_date: fromUnix(prorationDate)!.toISOString(),
     lines: preview.lines.data.map((line) => ({ description: line.description, amount_cents: line.amount })),
   };
 }

@@ -3,15 +3,13 @@
 // an account cancels its live subscription now and expires its open Checkout.
 import type { BatchItem } from 'drizzle-orm/batch';
 import Stripe from 'stripe';
+import { idOf } from '../../lib/stripe-ids';
 import type { Services } from '../../services';
 import { LIVE_STATUSES } from './access';
 import { expireCheckout, markCheckoutStatement, openCheckoutsQuery } from './checkouts';
 import { callStripe, stripeClient, stripeFailure } from './stripe-client';
 import { upsertSubscriptionStatement } from './subscription-sync';
 import { currentSubscriptionQuery } from './subscriptions';
-
-const idOf = (value: string | { id: string } | null | undefined) =>
-  typeof value === 'string' ? value : (value?.id ?? null);
 
 /** Cancels at once, without proration credit; a subscription that is already cancelled is read back. */
 export async function cancelNow(s: Services, stripeSubscriptionId: string): Promise<Stripe.Subscription> {

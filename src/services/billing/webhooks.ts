@@ -8,10 +8,12 @@ import type { SubscriptionNotice } from '../../../emails/subscription';
 import { stripeEvents } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
+import { idOf } from '../../lib/stripe-ids';
+import { fromUnix } from '../../lib/time';
 import type { Services } from '../../services';
 import { LIVE_STATUSES } from './access';
 import { markCheckoutStatement } from './checkouts';
-import { callStripe, fromUnix, isMissingAtStripe, stripeClient, webhookCrypto } from './stripe-client';
+import { callStripe, isMissingAtStripe, stripeClient, webhookCrypto } from './stripe-client';
 import {
   notificationTargetStatement,
   upsertPaymentStatement,
@@ -45,9 +47,6 @@ export async function verifyWebhook(
   }
   return parseWebhookEvent(payload, s.clock.now());
 }
-
-const idOf = (value: string | { id: string } | null | undefined) =>
-  typeof value === 'string' ? value : (value?.id ?? null);
 
 function subscriptionIdOf(subject: WebhookSubject): string | null {
   switch (subject.kind) {
