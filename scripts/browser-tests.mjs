@@ -1,25 +1,14 @@
 // `npm run test:browser`: runs test/browser/*.browser.mjs in Debian's Chromium, driven by playwright-core,
 // against a throw-away stack (stand-ins + wrangler dev on free ports). Screenshots of every step go to
 // test-results/browser/. Never downloads a browser. `npm run test:browser -- verify` runs matching files.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { ADMIN_EMAIL, apiClient } from '../test/browser/support.mjs';
+import { CHROMIUM, launchChromium } from './chromium.mjs';
 import { root, startTestStack } from './dev-stack.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TEST_TIMEOUT_MS = 90_000;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 const testsDir = path.join(root, 'test/browser');
@@ -61,11 +50,7 @@ function withTimeout(promise, ms, what) {
 }
 
 async function startEverything() {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} not found. Install Debian's Chromium: apt-get update && apt-get install -y chromium`,
-    );
-  }
+  browser = await launchChromium();
   const logFile = path.join(outDir, 'wrangler.log');
   stack = await startTestStack({
     logFile,
@@ -76,15 +61,6 @@ async function startEverything() {
     const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
     throw new Error(`the Worker did not become healthy at ${stack.api}/health. wrangler said:\n${tail}`);
   }
-  // Signals are ours to handle: Playwright's own handlers would exit before the stack is stopped.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
   console.log(
     `Chromium ${browser.version()} (${CHROMIUM}); API ${stack.api}; mailbox ${stack.standins.mail.url}; ` +
       `screenshots in ${path.relative(root, outDir)}/`,
