@@ -1,26 +1,15 @@
 // `npm run test:browser`: runs test/browser/*.browser.mjs in Debian's Chromium, driven by playwright-core,
 // against a throw-away stack (stand-ins + wrangler dev on free ports). Screenshots of every step go to
 // test-results/browser/. Never downloads a browser. `npm run test:browser -- verify` runs matching files.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { ADMIN_EMAIL, apiClient } from '../test/browser/support.mjs';
-import { findFreePort, root, startTestStack } from './dev-stack.mjs';
+import { CHROMIUM, launchChromium } from './chromium.mjs';
+import { root, startTestStack } from './dev-stack.mjs';
+import { serveDirectory } from './static-server.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TEST_TIMEOUT_MS = 90_000;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 const testsDir = path.join(root, 'test/browser');
@@ -33,16 +22,15 @@ const files = readdirSync(testsDir)
 
 let stack;
 let browser;
+/** test/browser/spa on its own port of localhost: another origin than the API, the same site. */
 let spa;
-let spaUrl;
 let cleaningUp;
 /** Closes the browser and stops the stack, once, whatever state the run is in. */
 function cleanUp() {
   cleaningUp ??= (async () => {
     await browser?.close().catch(() => {});
     await stack?.stop().catch(() => {});
-    spa?.closeAllConnections();
-    spa?.close();
+    await spa?.close();
   })();
   return cleaningUp;
 }
@@ -65,53 +53,25 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const SPA_FILES = { '/': 'index.html', '/app.js': 'app.js' };
-const SPA_TYPES = { 'index.html': 'text/html; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8' };
-
-/**
- * Serves test/browser/spa on its own port, as http://localhost:<port>: another origin than the API's,
- * but the same site (ports do not count), as a front end on Vite's default origin would be.
- */
-async function startSpa() {
-  const port = await findFreePort();
-  spa = createServer((req, res) => {
-    const file = SPA_FILES[new URL(req.url ?? '/', 'http://spa').pathname];
-    if (!file) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': SPA_TYPES[file], 'cache-control': 'no-store' });
-    res.end(readFileSync(path.join(testsDir, 'spa', file)));
-  });
-  await new Promise((resolve) => spa.listen(port, '127.0.0.1', resolve));
-  return `http://localhost:${port}`;
-}
-
 async function startEverything() {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} not found. Install Debian's Chromium: apt-get update && apt-get install -y chromium`,
-    );
-  }
+  browser = await launchChromium();
   const logFile = path.join(outDir, 'wrangler.log');
-  spaUrl = await startSpa();
+  const spaDir = path.join(testsDir, 'spa');
+  spa = await serveDirectory({
+    dir: spaDir,
+    pages: { '/': readFileSync(path.join(spaDir, 'index.html'), 'utf8') },
+  });
   stack = await startTestStack({
     logFile,
     // Rate limits have their own tests; these flows register and sign in several users in a minute.
-    vars: { ADMIN_EMAILS: ADMIN_EMAIL, RATE_LIMIT_MAX: '1000', CORS_ORIGINS: spaUrl },
+    vars: { ADMIN_EMAILS: ADMIN_EMAIL, RATE_LIMIT_MAX: '1000', CORS_ORIGINS: spa.origin },
   });
   if (!(await stack.waitForHealth())) {
     const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
     throw new Error(`the Worker did not become healthy at ${stack.api}/health. wrangler said:\n${tail}`);
   }
-  // Signals are ours to handle: Playwright's own handlers would exit before the stack is stopped.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    handleSIGINT: false,
-    handleSIGTERM: false,
-    handleSIGHUP: false,
-  });
   console.log(
-    `Chromium ${browser.version()} (${CHROMIUM}); API ${stack.api}; SPA ${spaUrl}; mailbox ${stack.standins.mail.url}; ` +
+    `Chromium ${browser.version()} (${CHROMIUM}); API ${stack.api}; SPA ${spa.origin}; mailbox ${stack.standins.mail.url}; ` +
       `screenshots in ${path.relative(root, outDir)}/`,
   );
 }
@@ -141,7 +101,7 @@ async function runTest(file, index) {
       test.run({
         page,
         api: stack.api,
-        spaUrl,
+        spaUrl: spa.origin,
         mailUrl: stack.standins.mail.url,
         call: apiClient(stack.api),
         shot,

@@ -1,6 +1,7 @@
 // The local stack behind `npm run dev`, `npm run openapi:check` and `npm run test:browser`: the
 // stand-ins, then `wrangler dev` wired to them. One place, so every tool runs the Worker the same way.
-// startTestStack() is the throw-away variant: free ports, fresh secrets and state, no .dev.vars.
+// startTestStack() is the throw-away variant: free ports, fresh secrets and state, no .dev.vars;
+// startHealthyTestStack() also waits until it answers.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -240,4 +241,21 @@ export async function startTestStack({ logFile, vars, log }) {
       return stopped;
     },
   };
+}
+
+/**
+ * startTestStack(), resolved once GET /health answers 200. If it never does, the stack is stopped and
+ * the error carries the end of wrangler's log, which says why. SIGINT, SIGTERM and SIGHUP stop the stack
+ * before the process exits, so an interrupted check leaves no wrangler behind.
+ * @param {Parameters<typeof startTestStack>[0]} options
+ */
+export async function startHealthyTestStack(options) {
+  const stack = await startTestStack(options);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => stack.stop().finally(() => process.exit(128 + os.constants.signals[signal])));
+  }
+  if (await stack.waitForHealth()) return stack;
+  await stack.stop();
+  const tail = readFileSync(options.logFile, 'utf8').split('\n').slice(-40).join('\n');
+  throw new Error(`the Worker did not become healthy at ${stack.api}/health. wrangler said:\n${tail}`);
 }

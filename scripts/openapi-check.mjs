@@ -4,13 +4,12 @@
 // generates TypeScript types with openapi-typescript, type-checks an openapi-fetch consumer against them
 // and runs it against the stack. Exits non-zero on any finding. `--url <address of the document>`
 // checks a running server instead (the consumer then registers an account there).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { root, startTestStack } from './dev-stack.mjs';
+import { root, startHealthyTestStack } from './dev-stack.mjs';
 import { checkGeneratedClient } from './openapi/client.mjs';
 import { lintWithRedocly } from './openapi/lint.mjs';
 import {
@@ -31,16 +30,7 @@ const { values: args } = parseArgs({ options: { url: { type: 'string' } } });
 /** The API to check: a stack started here unless --url is given. */
 async function startTarget() {
   if (args.url) return { url: args.url, api: new URL('.', args.url).href.replace(/\/$/, ''), stop() {} };
-  const logFile = path.join(resultsDir, 'wrangler.log');
-  const stack = await startTestStack({ logFile });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(signal, () => stack.stop().finally(() => process.exit(128 + os.constants.signals[signal])));
-  }
-  if (!(await stack.waitForHealth())) {
-    await stack.stop();
-    const tail = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
-    throw new Error(`the Worker did not become healthy at ${stack.api}/health. wrangler said:\n${tail}`);
-  }
+  const stack = await startHealthyTestStack({ logFile: path.join(resultsDir, 'wrangler.log') });
   return { url: `${stack.api}/openapi.json`, api: stack.api, stop: () => stack.stop() };
 }
 

@@ -43,13 +43,11 @@ export function createApp() {
   const webhookBodyLimit = limitBody(MAX_WEBHOOK_BODY_BYTES);
   app.use((c, next) => (c.req.path === WEBHOOK_PATH ? webhookBodyLimit(c, next) : apiBodyLimit(c, next)));
 
-  // Chained, so the route types accumulate into AppType for the typed client (hono/client).
-  const routes = app
-    .route('/', healthRoutes)
-    .route('/', docsRoutes)
-    .route('/', authRoutes)
-    .route('/', pageRoutes)
-    .route('/', billingRoutes);
+  app.route('/', healthRoutes);
+  app.route('/', docsRoutes);
+  app.route('/', authRoutes);
+  app.route('/', pageRoutes);
+  app.route('/', billingRoutes);
 
   for (const path of [...docsPaths, ...pagePaths]) app.openAPIRegistry.registerPath(path);
   registerProblemComponents(app.openAPIRegistry);
@@ -83,8 +81,5 @@ export function createApp() {
 
   app.notFound(notFoundHandler(app));
   app.onError(handleError);
-  return routes;
+  return app;
 }
-
-/** The API's route types, for `hc<AppType>()` from hono/client (see src/client.ts). */
-export type AppType = ReturnType<typeof createApp>;

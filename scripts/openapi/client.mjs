@@ -37,6 +37,11 @@ const diagnostics = (output) =>
     .map((text) => text.trim())
     .filter(Boolean);
 
+/** TypeScript types of the document's paths and components, as openapi-typescript writes them. */
+export async function typesFromDocument(document) {
+  return astToString(await openapiTS(structuredClone(document), { silent: true }));
+}
+
 /**
  * @param {{ root: string, document: object, api: string, resultsDir: string }} options
  * @returns {Promise<{ title: string, errors: string[], warnings?: string[], notes?: string[] }[]>}
@@ -52,7 +57,7 @@ export async function checkGeneratedClient({ root, document, api, resultsDir }) 
     };
     checks.push(types);
     try {
-      const source = astToString(await openapiTS(structuredClone(document), { silent: true }));
+      const source = await typesFromDocument(document);
       writeFileSync(path.join(project, 'schema.ts'), source);
       copyFileSync(path.join(project, 'schema.ts'), path.join(resultsDir, 'schema.ts'));
     } catch (error) {

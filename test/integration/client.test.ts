@@ -1,54 +1,74 @@
-// The typed client (src/client.ts) against the Worker: Hono RPC calls and the token flow.
+// The client package (packages/client, from its source) against the Worker: typed openapi-fetch calls
+// and the token flow (sign in, refresh once on a 401 and retry, session end, sign out).
 import { describe, expect, it, vi } from 'vitest';
-import { createEdgeauthClient, EdgeauthError } from '../../src/client';
+import { createEdgeauthClient, EdgeauthError } from '../../packages/client/src/index';
 import { createUser, PASSWORD } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { API_ORIGIN, callWorker } from '../support/worker';
 
-function clientFor(env: Env, options: { onSessionEnd?: () => void } = {}) {
+/** A body-transport client whose requests reach the Worker with whatever `envOf()` answers then. */
+function clientFor(envOf: () => Env, options: { onSessionEnd?: () => void } = {}) {
   return createEdgeauthClient({
     baseUrl: API_ORIGIN,
     transport: 'body',
-    fetch: (input, init) => callWorker(new Request(input, init as RequestInit), env),
+    fetch: (request) => callWorker(request, envOf()),
     ...options,
   });
+}
+
+/** A signed-in client whose access token has just expired (the clock moved past its 900 seconds). */
+async function clientWithExpiredToken() {
+  const clock = fakeClock();
+  const user = await createUser();
+  const env = envWithClock(clock);
+  const client = clientFor(() => env);
+  await client.login(user.email, PASSWORD);
+  const expiredToken = client.accessToken;
+  clock.advance(901);
+  return { client, expiredToken };
 }
 
 describe('createEdgeauthClient', () => {
   it('signs in and makes typed calls with the access token', async () => {
     const user = await createUser();
-    const client = clientFor(envWithClock(fakeClock()));
+    const env = envWithClock(fakeClock());
+    const client = clientFor(() => env);
     const signedIn = await client.login(user.email, PASSWORD);
     expect(signedIn.refresh_token).toEqual(expect.any(String));
-    const me = await client.api.me.$get();
-    expect(me.status).toBe(200);
-    const body = await me.json();
-    expect(body.user.email).toBe(user.email);
-    const plans = await client.api.billing.plans.$get();
-    expect(plans.status).toBe(200);
+    expect(signedIn.user.email).toBe(user.email);
+    const me = await client.api.GET('/me');
+    expect(me.response.status).toBe(200);
+    expect(me.data?.user.email).toBe(user.email);
+    const plans = await client.api.GET('/billing/plans');
+    expect(plans.response.status).toBe(200);
+    expect(plans.data).toEqual(expect.any(Array));
   });
 
   it('refreshes once when the access token expired, then retries the call', async () => {
-    const clock = fakeClock();
-    const user = await createUser();
-    const client = clientFor(envWithClock(clock));
-    await client.login(user.email, PASSWORD);
-    const before = client.accessToken;
-    clock.advance(901);
-    const [first, second] = await Promise.all([client.api.me.$get(), client.api.sessions.$get()]);
-    expect(first.status).toBe(200);
-    expect(second.status).toBe(200);
-    expect(client.accessToken).not.toBe(before);
+    const { client, expiredToken } = await clientWithExpiredToken();
+    const [first, second] = await Promise.all([client.api.GET('/me'), client.api.GET('/sessions')]);
+    expect(first.response.status).toBe(200);
+    expect(second.response.status).toBe(200);
+    expect(client.accessToken).not.toBe(expiredToken);
+  });
+
+  it('retries a call with a body after the refresh, body intact', async () => {
+    const { client } = await clientWithExpiredToken();
+    const changed = await client.api.POST('/change-password', {
+      body: { old_password: PASSWORD, new_password: 'a brand new passphrase' },
+    });
+    expect(changed.response.status).toBe(200);
   });
 
   it('ends the session when the refresh is refused', async () => {
     const user = await createUser();
     const onSessionEnd = vi.fn();
-    const client = clientFor(envWithClock(fakeClock()), { onSessionEnd });
+    const env = envWithClock(fakeClock());
+    const client = clientFor(() => env, { onSessionEnd });
     await client.login(user.email, PASSWORD);
-    expect((await client.api['logout-all'].$post()).status).toBe(204);
-    const me = await client.api.me.$get();
-    expect(me.status).toBe(401);
+    expect((await client.api.POST('/logout-all')).response.status).toBe(204);
+    const me = await client.api.GET('/me');
+    expect(me.response.status).toBe(401);
     expect(onSessionEnd).toHaveBeenCalledTimes(1);
     expect(client.accessToken).toBeNull();
   });
@@ -58,18 +78,13 @@ describe('createEdgeauthClient', () => {
     const user = await createUser();
     const onSessionEnd = vi.fn();
     let env = envWithClock(clock);
-    const client = createEdgeauthClient({
-      baseUrl: API_ORIGIN,
-      transport: 'body',
-      fetch: (input, init) => callWorker(new Request(input, init as RequestInit), env),
-      onSessionEnd,
-    });
+    const client = clientFor(() => env, { onSessionEnd });
     await client.login(user.email, PASSWORD);
     clock.advance(901);
 
     // Redis down: /refresh-token answers 503; the call keeps its 401, the session survives.
     env = envWithClock(clock, { UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:9' });
-    expect((await client.api.me.$get()).status).toBe(401);
+    expect((await client.api.GET('/me')).response.status).toBe(401);
     const error = await client.resume().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EdgeauthError);
     expect((error as EdgeauthError).status).toBe(503);
@@ -82,21 +97,23 @@ describe('createEdgeauthClient', () => {
 
     env = envWithClock(clock);
     expect(await client.resume()).toBe(true);
-    expect((await client.api.me.$get()).status).toBe(200);
+    expect((await client.api.GET('/me')).response.status).toBe(200);
   });
 
   it('logs out: the session is revoked and nothing is left to resume', async () => {
     const user = await createUser();
-    const client = clientFor(envWithClock(fakeClock()));
+    const env = envWithClock(fakeClock());
+    const client = clientFor(() => env);
     await client.login(user.email, PASSWORD);
     await client.logout();
     expect(client.accessToken).toBeNull();
-    expect((await client.api.me.$get()).status).toBe(401);
+    expect((await client.api.GET('/me')).response.status).toBe(401);
     expect(await client.resume()).toBe(false);
   });
 
   it('reports a failed sign-in as an EdgeauthError carrying the problem', async () => {
-    const client = clientFor(envWithClock(fakeClock()));
+    const env = envWithClock(fakeClock());
+    const client = clientFor(() => env);
     const error = await client.login('nobody@example.com', 'wrong password').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EdgeauthError);
     expect((error as EdgeauthError).status).toBe(401);

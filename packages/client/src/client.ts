@@ -1,0 +1,161 @@
+// The edgeauth client: typed calls over the API's OpenAPI document (`client.api`, openapi-fetch) plus the
+// token flow: sign in, refresh the access token once on a 401 and retry, sign out. Browsers keep the
+// refresh token in the httpOnly cookie ('cookie' transport); Node and native apps keep it ('body').
+import createClient, { type Client } from 'openapi-fetch';
+import { EdgeauthError } from './errors.js';
+import type { components, paths } from './openapi.js';
+
+export type SessionGrant = components['schemas']['SessionGrant'];
+export type Tokens = components['schemas']['Tokens'];
+
+/** Where a 'body' client keeps the refresh token: the platform's secure storage, a file, memory. */
+export interface TokenStore {
+  get(): string | null | Promise<string | null>;
+  set(token: string | null): void | Promise<void>;
+}
+
+export interface EdgeauthClientOptions {
+  /** The API's origin, e.g. 'https://auth.example.com'. */
+  baseUrl: string;
+  /** Default: 'cookie' in a browser, 'body' elsewhere. */
+  transport?: 'cookie' | 'body';
+  /** Where a 'body' client keeps the refresh token between runs (default: memory only). */
+  refreshTokenStore?: TokenStore;
+  /** Sends every request (default: the global fetch). */
+  fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Called when the session is over (the refresh answered 401): send the user to the sign-in page. Any
+   * other failure (429, 5xx, the network) keeps the session: the next call tries again.
+   */
+  onSessionEnd?: () => void;
+}
+
+export interface EdgeauthClient {
+  /** Typed calls with the access token: `await client.api.GET('/me')`, `client.api.GET('/billing/plans')`. */
+  readonly api: Client<paths>;
+  /** The current access token (memory only), or null when signed out. */
+  readonly accessToken: string | null;
+  /** Signs in with a password; throws EdgeauthError with the API's problem when refused. */
+  login(email: string, password: string): Promise<SessionGrant>;
+  /** Signs in with a code from POST /request/login-code; throws EdgeauthError when refused. */
+  loginWithCode(email: string, code: string): Promise<SessionGrant>;
+  /**
+   * Resumes a session (a page reload, an app start) from the cookie or the stored token: true when
+   * signed in, false when signed out; throws EdgeauthError when the API could not answer (try later).
+   */
+  resume(): Promise<boolean>;
+  /** Ends the session at the API (when there is one) and forgets the tokens. */
+  logout(): Promise<void>;
+}
+
+function memoryStore(): TokenStore {
+  let value: string | null = null;
+  return {
+    get: () => value,
+    set: (token) => {
+      value = token;
+    },
+  };
+}
+
+/** The data of a 2xx answer, or an EdgeauthError carrying the problem document of any other. */
+function dataOf<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined) throw new EdgeauthError(result.response.status, result.error ?? null);
+  return result.data;
+}
+
+export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthClient {
+  const transport = options.transport ?? ('document' in globalThis ? 'cookie' : 'body');
+  const store = options.refreshTokenStore ?? memoryStore();
+  const send = options.fetch ?? ((request: Request) => fetch(request));
+  // A browser sends and keeps the refresh cookie across origins only with credentials 'include'. The
+  // body transport sets nothing: it needs no cookie, and some runtimes (workerd) refuse the field.
+  const requestInit = transport === 'cookie' ? { credentials: 'include' as const } : {};
+  let accessToken: string | null = null;
+  let refreshing: Promise<boolean> | null = null;
+
+  /** Sign-in and refresh calls: no access token, no retry; a 'body' client asks for the token in JSON. */
+  const session = createClient<paths>({
+    baseUrl: options.baseUrl,
+    fetch: send,
+    headers: transport === 'body' ? { 'x-refresh-token-transport': 'body' } : {},
+    ...requestInit,
+  });
+
+  async function adopt<T extends Tokens>(tokens: T): Promise<T> {
+    accessToken = tokens.token;
+    if (transport === 'body' && tokens.refresh_token) await store.set(tokens.refresh_token);
+    return tokens;
+  }
+
+  /**
+   * True when refreshed, false when the session is over (only a 401 says so: the token is then dropped).
+   * A transient failure (429, 5xx) throws an EdgeauthError and keeps the refresh token for a retry.
+   */
+  async function doRefresh(): Promise<boolean> {
+    const stored = transport === 'body' ? await store.get() : null;
+    if (transport === 'body' && !stored) return false;
+    const result = await session.POST('/refresh-token', stored ? { body: { refresh_token: stored } } : {});
+    if (result.response.status === 401) {
+      accessToken = null;
+      await store.set(null);
+      options.onSessionEnd?.();
+      return false;
+    }
+    await adopt(dataOf(result));
+    return true;
+  }
+
+  /** One refresh at a time: parallel 401s share it (the server would hand them the same token anyway). */
+  function refresh(): Promise<boolean> {
+    refreshing ??= doRefresh().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
+  function withAccessToken(request: Request): Request {
+    if (!accessToken) return request;
+    const headers = new Headers(request.headers);
+    headers.set('authorization', `Bearer ${accessToken}`);
+    return new Request(request, { headers });
+  }
+
+  async function authorizedFetch(request: Request): Promise<Response> {
+    const retry = request.clone(); // sending consumes the body; the retry needs its own
+    const response = await send(withAccessToken(request));
+    if (response.status !== 401) return response;
+    // A refresh that failed for a passing reason leaves this call's 401 as its answer, session intact.
+    const refreshed = await refresh().catch((error: unknown) => {
+      if (error instanceof EdgeauthError) return false;
+      throw error;
+    });
+    return refreshed ? send(withAccessToken(retry)) : response;
+  }
+
+  const api = createClient<paths>({ baseUrl: options.baseUrl, fetch: authorizedFetch, ...requestInit });
+
+  return {
+    api,
+
+    get accessToken() {
+      return accessToken;
+    },
+
+    async login(email, password) {
+      return adopt(dataOf(await session.POST('/login', { body: { email, password } })));
+    },
+
+    async loginWithCode(email, code) {
+      return adopt(dataOf(await session.POST('/login/code', { body: { email, code } })));
+    },
+
+    resume: () => refresh(),
+
+    async logout() {
+      if (accessToken) await api.POST('/logout');
+      accessToken = null;
+      await store.set(null);
+    },
+  };
+}

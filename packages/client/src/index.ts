@@ -1,0 +1,12 @@
+// The package's main entry (`@edgeauth/client`): the client, its error and the API's route types.
+// Other entry points (e.g. access-token verification for servers) get their own file and `exports` key.
+export {
+  createEdgeauthClient,
+  type EdgeauthClient,
+  type EdgeauthClientOptions,
+  type SessionGrant,
+  type TokenStore,
+  type Tokens,
+} from './client.js';
+export { EdgeauthError } from './errors.js';
+export type { components, operations, paths } from './openapi.js';
