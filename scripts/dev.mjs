@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderDevVars, root, startDevStack } from './dev-stack.mjs';
+import { seedSandboxPlans } from './sandbox-seed.mjs';
 import { DEFAULT_PORTS } from './standins/index.mjs';
 
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -56,6 +57,13 @@ stack.exited.then(({ code }) => {
   }
 });
 
+// The sandbox forgets its products at every start: demo plans let billing work without an admin.
+const demoPlans = process.env.STRIPE_SECRET_KEY
+  ? []
+  : await seedSandboxPlans(standins).catch((error) => {
+      console.error(`Could not create the demo plans: ${error.message}`);
+      return stop(1);
+    });
 if (await stack.waitForHealth()) {
   console.log(
     [
@@ -67,6 +75,7 @@ if (await stack.waitForHealth()) {
       `  Mailbox   ${standins.mail.url}`,
       `  Sign-in   ${api}/google/login  ${api}/github/login  (local consent pages)`,
       `  Billing   ${process.env.STRIPE_SECRET_KEY ? 'Stripe (your keys)' : `offline Stripe sandbox at ${standins.stripe.url}`}`,
+      ...(demoPlans?.length ? [`  Plans     ${demoPlans.join(', ')} (demo plans in the sandbox)`] : []),
       `  Database  ${standins.neon.backend === 'pglite' ? `embedded PGlite (${dataDir ? '.standins/pglite' : 'in memory, fresh each start'})` : process.env.LOCAL_POSTGRES_URL}`,
       `  Redis     ${standins.upstash.backend === 'embedded' ? 'embedded engine' : process.env.LOCAL_REDIS_URL}`,
       'Press Ctrl-C to stop.',
