@@ -713,7 +713,9 @@ function escapeHtml(text) {
  * @param {{ store: ReturnType<typeof createStore>, faults: ReturnType<typeof createFaults> }} ctx
  */
 async function handleAdmin(req, res, path, { store, faults }) {
-  if (path === '/_standin/health' && req.method === 'GET') return sendJson(res, 200, { ok: true });
+  // `service` tells tools such as `npm run smoke` that this is the sink and not another mailbox.
+  if (path === '/_standin/health' && req.method === 'GET')
+    return sendJson(res, 200, { ok: true, service: 'edgeauth-mail-sink' });
   if (path === '/_standin/stats' && req.method === 'GET') return sendJson(res, 200, { ...store.stats });
   if (path === '/_standin/fault' && req.method === 'GET') return sendJson(res, 200, faults.state);
   if (path === '/_standin/fault' && req.method === 'POST') {

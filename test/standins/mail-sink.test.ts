@@ -116,4 +116,10 @@ describe('mail sink', () => {
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>alert(1)</script>');
   });
+
+  it('says on its health route that it is the edgeauth mail sink', async () => {
+    const response = await fetch(`${sink}/_standin/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, service: 'edgeauth-mail-sink' });
+  });
 });
