@@ -3,7 +3,7 @@
 // (mail-sink-pages.mjs).
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
+import { createFaults, delay, listen, readBody, sendFavicon, sendJson } from './http-kit.mjs';
 import {
   formatAddress,
   INBOX_CSP,
@@ -102,6 +102,7 @@ async function handleRequest(req, res, ctx) {
   if (method === 'GET' && path === INBOX_SCRIPT_PATH) {
     return res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(INBOX_SCRIPT);
   }
+  if (method === 'GET' && path === '/favicon.ico') return sendFavicon(res);
   if (method === 'GET' && path.startsWith('/messages/')) {
     return sendMessagePage(res, ctx.store, decodeSegment(path.slice('/messages/'.length)));
   }

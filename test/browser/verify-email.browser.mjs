@@ -1,12 +1,12 @@
 // A user registered through the API while the mail sink's page is open sees the verification email appear
 // there (the inbox reloads itself); clicking its link opens the API's /verify page, which verifies the
-// account once.
+// account once. No page along the way logs an error (a missing favicon would).
 import assert from 'node:assert/strict';
 import { PASSWORD, uniqueUser } from './support.mjs';
 
 export const name = 'the emailed verification link, clicked in the mailbox page, verifies the account';
 
-export async function run({ page, api, mailUrl, call, shot }) {
+export async function run({ page, api, mailUrl, call, shot, browserErrors }) {
   await page.goto(mailUrl);
   await page.getByRole('heading', { name: 'Mail sink' }).waitFor();
   const { email, username } = uniqueUser('verify');
@@ -45,6 +45,7 @@ export async function run({ page, api, mailUrl, call, shot }) {
   assert.equal(me.status, 200);
   assert.equal(me.body.user.email, email);
   assert.equal(me.body.user.is_verified, true);
+  assert.deepEqual(browserErrors, [], 'no errors on the mailbox, message and /verify pages');
 
   // The link works once: opening it again explains that it no longer does.
   const again = await page.reload();
