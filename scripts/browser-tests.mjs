@@ -85,8 +85,7 @@ async function runTest(file, index) {
   page.on('pageerror', (error) => browserErrors.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     const { url } = message.location();
-    // Browsers ask every site for a favicon; the API has none, and that 404 says nothing about the page.
-    if (message.type() !== 'error' || url.endsWith('/favicon.ico')) return;
+    if (message.type() !== 'error') return;
     browserErrors.push(`console error: ${message.text()}${url ? ` (${url})` : ''}`);
   });
   let step = 0;

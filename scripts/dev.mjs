@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { INTEGRATIONS, integrationSources } from './dev-settings.mjs';
 import { readUserSettings, renderDevVars, root, startDevStack } from './dev-stack.mjs';
+import { seedSandboxPlans } from './sandbox-seed.mjs';
 import { DEFAULT_PORTS } from './standins/index.mjs';
 
 const port = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -80,6 +81,15 @@ stack.exited.then(({ code }) => {
   }
 });
 
+// The sandbox forgets its products at every start: demo plans let billing work without an admin.
+// They go into the stand-in database, so only when both Stripe and the database are stand-ins.
+const demoPlans =
+  sources.stripe !== 'stand-in' || sources.database !== 'stand-in'
+    ? []
+    : await seedSandboxPlans(standins).catch((error) => {
+        console.error(`Could not create the demo plans: ${error.message}`);
+        return stop(1);
+      });
 if (await stack.waitForHealth()) {
   console.log(
     [
@@ -89,6 +99,7 @@ if (await stack.waitForHealth()) {
       `  Docs      ${api}/docs`,
       `  OpenAPI   ${api}/openapi.json`,
       ...INTEGRATIONS.map(({ id, label }) => `  ${label.padEnd(9)} ${describe(id)}`),
+      ...(demoPlans?.length ? [`  Plans     ${demoPlans.join(', ')} (demo plans in the sandbox)`] : []),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

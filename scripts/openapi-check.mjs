@@ -2,7 +2,7 @@
 // Starts a throw-away stack (stand-ins + wrangler dev on free ports) and fetches /openapi.json; checks it
 // against the OpenAPI 3.1 schema, our own rules (scripts/openapi/rules.mjs) and Redocly's linter; then
 // generates TypeScript types with openapi-typescript, type-checks an openapi-fetch consumer against them
-// and runs it against the stack. Exits non-zero on any finding. `--url <address of the document>`
+// and runs it against the stack. Exits non-zero on any finding. `--url <server base URL or document URL>`
 // checks a running server instead (the consumer then registers an account there).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -23,13 +23,14 @@ import {
   sizeFindings,
   zodInternals,
 } from './openapi/rules.mjs';
+import { openapiTarget } from './openapi/target.mjs';
 
 const resultsDir = path.join(root, 'test-results/openapi');
 const { values: args } = parseArgs({ options: { url: { type: 'string' } } });
 
 /** The API to check: a stack started here unless --url is given. */
 async function startTarget() {
-  if (args.url) return { url: args.url, api: new URL('.', args.url).href.replace(/\/$/, ''), stop() {} };
+  if (args.url) return { ...openapiTarget(args.url), stop() {} };
   const stack = await startHealthyTestStack({ logFile: path.join(resultsDir, 'wrangler.log') });
   return { url: `${stack.api}/openapi.json`, api: stack.api, stop: () => stack.stop() };
 }

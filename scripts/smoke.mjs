@@ -1,13 +1,16 @@
 // `npm run smoke`: walks the main flows against a running `npm run dev`, as a new user would with curl:
 // register -> verify via the mailbox -> login -> refresh -> subscribe -> pay on the sandbox checkout
 // page -> entitlements -> cancel -> resume. Exits non-zero at the first step that does not work.
+// API_URL and MAIL_URL (default: npm run dev's) say where; it refuses to start unless they are edgeauth's
+// API and mail sink (scripts/smoke-target.mjs).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApiClient } from './api-client.mjs';
+import { smokeTargetProblem } from './smoke-target.mjs';
 
-const API = process.env.API_URL ?? 'http://127.0.0.1:8787';
-const MAIL = process.env.MAIL_URL ?? 'http://127.0.0.1:8025';
+const API = (process.env.API_URL ?? 'http://127.0.0.1:8787').replace(/\/$/, '');
+const MAIL = (process.env.MAIL_URL ?? 'http://127.0.0.1:8025').replace(/\/$/, '');
 const ADMIN_EMAIL = process.env.SMOKE_ADMIN_EMAIL ?? firstAdminEmail();
 const PASSWORD = 'smoke test password 123';
 
@@ -69,9 +72,12 @@ async function verifiedLogin(email, username) {
   return login;
 }
 
-const health = await call('/health');
-expect(health.status === 200, `health: ${health.status} (is npm run dev running?)`);
-ok('API healthy', JSON.stringify(health.body.checks));
+const problem = await smokeTargetProblem({ apiUrl: API, mailUrl: MAIL });
+if (problem) {
+  console.error(`Not running the smoke test: ${problem}`);
+  process.exit(1);
+}
+ok('API healthy, mailbox is the mail sink', `${API}, ${MAIL}`);
 
 const plans = await call('/billing/plans');
 let plan = plans.body.find((p) => p.code === 'starter-monthly');
@@ -102,7 +108,10 @@ ok('plan available', `${plan.code} ${plan.price_cents / 100} ${plan.currency}`);
 
 const email = `smoke-${Date.now()}@example.com`;
 const user = await verifiedLogin(email, `smoke${Date.now()}`);
-expect(user.body.user.is_verified, 'user verified through the emailed link');
+expect(
+  user.body.user.is_verified,
+  `no verification email for ${email} reached ${MAIL} within 10 s: is MAIL_URL the mailbox of the API at ${API}?`,
+);
 ok('registered, verified via the mailbox, signed in', email);
 
 const cookie = user.headers

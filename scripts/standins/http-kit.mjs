@@ -1,5 +1,7 @@
 // HTTP plumbing shared by the local stand-ins (neon-http, upstash, mail-sink): size-limited body reading, JSON
-// replies, listening, cancellable delays and the fault-injection state. What a fault does is up to each server.
+// replies, the favicon, listening, cancellable delays and the fault-injection state. What a fault does is up to
+// each server.
+import { readFileSync } from 'node:fs';
 
 /** @typedef {{ mode: string, delay_ms: number, count: number | null, match: string | null }} FaultState */
 
@@ -39,6 +41,21 @@ export function readBody(req, limit) {
 export function sendJson(res, status, body, headers = {}) {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+/** @type {Buffer | undefined} */
+let favicon;
+
+/**
+ * The stand-ins' pages are opened in browsers, which ask every origin for /favicon.ico: a grey keyhole, so
+ * their tabs are told apart from the API's blue one (public/favicon.ico).
+ * @param {import('node:http').ServerResponse} res
+ */
+export function sendFavicon(res) {
+  favicon ??= readFileSync(new URL('./favicon.ico', import.meta.url));
+  res
+    .writeHead(200, { 'content-type': 'image/x-icon', 'cache-control': 'public, max-age=86400' })
+    .end(favicon);
 }
 
 /**

@@ -1,8 +1,19 @@
 // Local mail sink: accepts the Worker's sends in Resend (POST /emails) and Postmark (POST /email) wire formats,
-// stores them in memory and serves them back through a Mailpit-compatible /api/v1 read API and a small web page.
+// stores them in memory and serves them back through a Mailpit-compatible /api/v1 read API and a small web page
+// (mail-sink-pages.mjs).
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
+import { createFaults, delay, listen, readBody, sendFavicon, sendJson } from './http-kit.mjs';
+import {
+  formatAddress,
+  INBOX_CSP,
+  INBOX_SCRIPT,
+  INBOX_SCRIPT_PATH,
+  layout,
+  PAGE_CSP,
+  renderInbox,
+  renderMessage,
+} from './mail-sink-pages.mjs';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const SNIPPET_LENGTH = 250;
@@ -85,8 +96,13 @@ async function handleRequest(req, res, ctx) {
   if (path.startsWith('/api/v1/')) return handleApi(req, res, url, ctx.store);
   if (method === 'GET' && path === '/') {
     const id = url.searchParams.get('id');
-    return id ? sendMessagePage(res, ctx.store, id) : sendHtml(res, 200, renderList(ctx.store.newestFirst()));
+    if (id) return sendMessagePage(res, ctx.store, id);
+    return sendHtml(res, 200, renderInbox(ctx.store.newestFirst()), INBOX_CSP);
   }
+  if (method === 'GET' && path === INBOX_SCRIPT_PATH) {
+    return res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' }).end(INBOX_SCRIPT);
+  }
+  if (method === 'GET' && path === '/favicon.ico') return sendFavicon(res);
   if (method === 'GET' && path.startsWith('/messages/')) {
     return sendMessagePage(res, ctx.store, decodeSegment(path.slice('/messages/'.length)));
   }
@@ -394,11 +410,6 @@ function parseAddress(text) {
   return ADDRESS.test(address) ? { Name: name, Address: address } : null;
 }
 
-/** @param {Address} a */
-function formatAddress(a) {
-  return a.Name ? `${a.Name} <${a.Address}>` : a.Address;
-}
-
 /** In-memory message store; `idempotent` and `stats` outlive "delete all", as they would at the provider. */
 function createStore() {
   /** @type {StoredMessage[]} */
@@ -620,92 +631,6 @@ function sendMessagePage(res, store, id) {
   sendHtml(res, 200, renderMessage(message));
 }
 
-/** @param {StoredMessage[]} messages newest first */
-function renderList(messages) {
-  const rows = messages
-    .map(
-      (m) => `<tr>
-  <td><a href="/messages/${encodeURIComponent(m.ID)}">${escapeHtml(m.Subject || '(no subject)')}</a></td>
-  <td>${escapeHtml(m.To.map(formatAddress).join(', '))}</td>
-  <td><time datetime="${escapeHtml(m.Created)}">${escapeHtml(readableTime(m.Created))}</time></td>
-</tr>`,
-    )
-    .join('\n');
-  const table = messages.length
-    ? `<table><thead><tr><th>Subject</th><th>To</th><th>Received</th></tr></thead><tbody>${rows}</tbody></table>`
-    : '<p class="empty">No messages yet.</p>';
-  const header = `<header><h1>Mail sink</h1><span>${messages.length} message${messages.length === 1 ? '' : 's'}</span>
-<form method="post" action="/delete-all"><button type="submit">Delete all</button></form></header>`;
-  return layout('Mail sink', `${header}\n${table}`);
-}
-
-/**
- * The HTML body is untrusted: it is shown in a sandboxed iframe without scripts or same-origin access, and
- * `<base target="_top">` lets a user's click on one of its links leave the sandbox.
- * @param {StoredMessage} m
- */
-function renderMessage(m) {
-  const standard = ['From', 'To', 'Cc', 'Reply-To', 'Subject', 'Date'];
-  const extra = Object.entries(m.Headers).filter(([name]) => !standard.includes(name));
-  const field = (/** @type {string} */ name, /** @type {string} */ value) =>
-    value ? `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>` : '';
-  const headers = [
-    field('From', formatAddress(m.From)),
-    field('To', m.To.map(formatAddress).join(', ')),
-    field('Cc', m.Cc.map(formatAddress).join(', ')),
-    field('Bcc', m.Bcc.map(formatAddress).join(', ')),
-    field('Reply-To', m.ReplyTo.map(formatAddress).join(', ')),
-    field('Date', readableTime(m.Created)),
-    field('Provider', m.Provider),
-    ...extra.map(([name, values]) => field(name, values.join(', '))),
-  ].join('');
-  const html = m.HTML
-    ? `<iframe title="HTML body" sandbox="allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation" referrerpolicy="no-referrer" srcdoc="${escapeHtml(`<base target="_top">${m.HTML}`)}"></iframe>`
-    : '<p class="empty">No HTML body.</p>';
-  const text = m.Text ? `<pre>${escapeHtml(m.Text)}</pre>` : '<p class="empty">No text body.</p>';
-  const body = `<p><a href="/">&larr; Inbox</a> &middot; <a href="/api/v1/message/${encodeURIComponent(m.ID)}">JSON</a></p>
-<h1>${escapeHtml(m.Subject || '(no subject)')}</h1>
-<dl>${headers}</dl>
-<h2>HTML</h2>${html}
-<h2>Text</h2>${text}`;
-  return layout(m.Subject || '(no subject)', body);
-}
-
-/** @param {string} title @param {string} body */
-function layout(title, body) {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>
-body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1000px;padding:1rem 1.5rem;color:#1f2328;background:#fff}
-header{display:flex;align-items:center;gap:1rem}header h1{margin-right:auto}
-h1{font-size:1.4rem}h2{font-size:1rem;margin-top:1.5rem;color:#59636e}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
-th{font-size:.8rem;text-transform:uppercase;color:#59636e}tr:hover td{background:#f6f8fa}
-a{color:#0969da}button{font:inherit;padding:.35rem .8rem;border:1px solid #d1d9e0;border-radius:6px;background:#f6f8fa;cursor:pointer}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600;color:#59636e}dd{margin:0;word-break:break-word}
-iframe{width:100%;height:60vh;border:1px solid #d1d9e0;border-radius:6px}
-pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:1rem;border-radius:6px}
-.empty{color:#59636e;font-style:italic}
-</style></head>
-<body>
-${body}
-</body></html>`;
-}
-
-/** @param {string} iso */
-function readableTime(iso) {
-  return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-/** @param {string} text */
-function escapeHtml(text) {
-  return String(text).replace(
-    /[&<>"']/g,
-    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch,
-  );
-}
-
 /**
  * @param {http.IncomingMessage} req
  * @param {http.ServerResponse} res
@@ -713,7 +638,9 @@ function escapeHtml(text) {
  * @param {{ store: ReturnType<typeof createStore>, faults: ReturnType<typeof createFaults> }} ctx
  */
 async function handleAdmin(req, res, path, { store, faults }) {
-  if (path === '/_standin/health' && req.method === 'GET') return sendJson(res, 200, { ok: true });
+  // `service` tells tools such as `npm run smoke` that this is the sink and not another mailbox.
+  if (path === '/_standin/health' && req.method === 'GET')
+    return sendJson(res, 200, { ok: true, service: 'edgeauth-mail-sink' });
   if (path === '/_standin/stats' && req.method === 'GET') return sendJson(res, 200, { ...store.stats });
   if (path === '/_standin/fault' && req.method === 'GET') return sendJson(res, 200, faults.state);
   if (path === '/_standin/fault' && req.method === 'POST') {
@@ -765,13 +692,12 @@ function sendReply(res, reply) {
   sendJson(res, reply.status, reply.body, reply.headers);
 }
 
-/** @param {http.ServerResponse} res @param {number} status @param {string} html */
-function sendHtml(res, status, html) {
+/** @param {http.ServerResponse} res @param {number} status @param {string} html @param {string} [csp] */
+function sendHtml(res, status, html, csp = PAGE_CSP) {
   res
     .writeHead(status, {
       'content-type': 'text/html; charset=utf-8',
-      'content-security-policy':
-        "script-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'self'",
+      'content-security-policy': csp,
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
     })

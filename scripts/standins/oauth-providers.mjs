@@ -4,7 +4,7 @@
 import { createHash, generateKeyPair, randomBytes, randomUUID, sign } from 'node:crypto';
 import http from 'node:http';
 import { promisify } from 'node:util';
-import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
+import { createFaults, delay, listen, readBody, sendFavicon, sendJson } from './http-kit.mjs';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const FAULT_MODES = ['error', 'slow', 'down', 'malformed'];
@@ -138,6 +138,7 @@ const ROUTES = {
 async function handleRequest(req, res, ctx) {
   const url = parseUrl(req.url);
   if (url.pathname.startsWith('/_standin/')) return handleAdmin(req, res, url.pathname, ctx);
+  if (req.method === 'GET' && url.pathname === '/favicon.ico') return sendFavicon(res);
   const route = ROUTES[`${req.method} ${url.pathname}`];
   if (!route) return sendJson(res, 404, { error: 'not found' });
   if (await applyFault(req, res, url.pathname, ctx)) return;

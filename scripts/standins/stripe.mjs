@@ -2,7 +2,7 @@
 // webhook delivery, hosted Checkout and portal pages, and /_standin/ test controls. State is in memory, per instance.
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
-import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
+import { createFaults, delay, listen, readBody, sendFavicon, sendJson } from './http-kit.mjs';
 import {
   cancelSubscription,
   changeCancelAtPeriodEnd,
@@ -699,5 +699,6 @@ async function dispatch(req, res, ctx) {
   if (url.pathname.startsWith('/v1/')) return handleApi(req, res, url, ctx);
   if (url.pathname.startsWith('/_standin/')) return handleControl(req, res, url, ctx);
   if (/^\/(checkout|portal)\/[^/]+/.test(url.pathname)) return handlePage(req, res, url, ctx);
+  if (req.method === 'GET' && url.pathname === '/favicon.ico') return sendFavicon(res);
   sendJson(res, 404, new StripeError(404, `Unrecognized request URL (${req.method}: ${url.pathname}).`));
 }

@@ -10,8 +10,15 @@ import { problemResponses } from './problem-schema';
 
 const CHECK_TIMEOUT_MS = 2000;
 const CheckResult = z.enum(['ok', 'down']);
+// Names the software, not APP_NAME (which adopters rename): tools such as `npm run smoke` check it to
+// know they reached this API and not whatever else listens on the port.
+const SERVICE = 'edgeauth';
 const HealthSchema = z
-  .object({ status: z.literal('ok'), checks: z.object({ database: CheckResult, redis: CheckResult }) })
+  .object({
+    status: z.literal('ok'),
+    service: z.literal(SERVICE),
+    checks: z.object({ database: CheckResult, redis: CheckResult }),
+  })
   .openapi('Health');
 
 async function passes(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
@@ -54,5 +61,12 @@ export const healthRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) =
   if (down.length > 0) {
     throw new AppError('DEPENDENCY_UNAVAILABLE', `Unavailable: ${down.join(', ')}`, { checks });
   }
-  return c.json({ status: 'ok' as const, checks: { database: 'ok' as const, redis: 'ok' as const } }, 200);
+  return c.json(
+    {
+      status: 'ok' as const,
+      service: SERVICE,
+      checks: { database: 'ok' as const, redis: 'ok' as const },
+    },
+    200,
+  );
 });

@@ -5,7 +5,7 @@ import { ADMIN_EMAIL, createVerifiedUser, uniqueUser } from './support.mjs';
 
 export const name = 'the sandbox Checkout page completes a subscription';
 
-export async function run({ page, api, call, mailUrl, shot }) {
+export async function run({ page, api, call, mailUrl, shot, browserErrors }) {
   const admin = await createVerifiedUser({ call, mailUrl }, { email: ADMIN_EMAIL, username: 'browseradmin' });
   const code = `browser-pro-${Date.now().toString(36)}`;
   const plan = await call('/billing/plans', {
@@ -67,4 +67,5 @@ export async function run({ page, api, call, mailUrl, shot }) {
   assert.equal(subscription.status, 200);
   assert.equal(subscription.body.status, 'active');
   assert.equal(subscription.body.has_access, true);
+  assert.deepEqual(browserErrors, [], 'no errors on the Checkout and success pages');
 }

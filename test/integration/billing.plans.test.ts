@@ -5,7 +5,15 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { plans } from '../../src/db/schema';
 import { PlanSchema } from '../../src/routes/billing/schemas';
 import { db } from '../support/accounts';
-import { asAdmin, createPlan, type PlanBody, stripe, stripeControl, subscriber } from '../support/billing';
+import {
+  asAdmin,
+  createPlan,
+  type PlanBody,
+  stripe,
+  stripeControl,
+  stripeIdsOf,
+  subscriber,
+} from '../support/billing';
 import { envWithClock, fakeClock } from '../support/clock';
 import { expectProblem } from '../support/problem';
 import { api } from '../support/worker';
@@ -47,16 +55,6 @@ async function listPlans(): Promise<PlanBody[]> {
 }
 
 const listedCodes = async () => (await listPlans()).map((plan) => plan.code);
-
-/** The Stripe ids the API keeps to itself. */
-async function stripeIdsOf(planId: string) {
-  const [row] = await db()
-    .select({ productId: plans.stripeProductId, priceId: plans.stripePriceId })
-    .from(plans)
-    .where(eq(plans.id, planId));
-  if (!row?.productId || !row.priceId) throw new Error(`plan ${planId} has no Stripe ids`);
-  return { productId: row.productId, priceId: row.priceId };
-}
 
 interface StandinRequest {
   seq: number;

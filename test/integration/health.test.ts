@@ -7,11 +7,15 @@ import { api, testEnv } from '../support/worker';
 const DEAD = 'http://127.0.0.1:9';
 
 describe('GET /health', () => {
-  it('is 200 when Postgres and Redis answer', async () => {
+  it('is 200 naming the software when Postgres and Redis answer', async () => {
     const response = await api('/health');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await response.json()).toEqual({ status: 'ok', checks: { database: 'ok', redis: 'ok' } });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      service: 'edgeauth',
+      checks: { database: 'ok', redis: 'ok' },
+    });
   });
 
   it('is 503 naming the database when Postgres is unreachable', async () => {

@@ -20,6 +20,15 @@ async function search(address: string): Promise<Summary[]> {
   return ((await response.json()) as { messages: Summary[] }).messages;
 }
 
+/** A minimal Resend send to `to`. */
+function sendPlain(to: string, subject: string) {
+  return fetch(`${sink}/emails`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+    body: JSON.stringify({ from: 'a@edgeauth.test', to, subject, text: 'x' }),
+  });
+}
+
 describe('mail sink', () => {
   it('accepts a Resend send and shows it through the Mailpit API', async () => {
     const to = `ann-${unique()}@example.com`;
@@ -103,17 +112,64 @@ describe('mail sink', () => {
   });
 
   it('serves a mailbox page that escapes message content', async () => {
-    const to = `xss-${unique()}@example.com`;
-    await fetch(`${sink}/emails`, {
-      method: 'POST',
-      headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
-      body: JSON.stringify({ from: 'a@edgeauth.test', to, subject: '<script>alert(1)</script>', text: 'x' }),
-    });
+    await sendPlain(`xss-${unique()}@example.com`, '<script>alert(1)</script>');
     const page = await fetch(`${sink}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
     const html = await page.text();
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).not.toContain('<script>alert(1)</script>');
+  });
+
+  it('says on its health route that it is the edgeauth mail sink', async () => {
+    const response = await fetch(`${sink}/_standin/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true, service: 'edgeauth-mail-sink' });
+  });
+
+  it('serves an inbox that reloads itself when its state is out of date', async () => {
+    await sendPlain(`inbox-${unique()}@example.com`, 'New mail');
+    const state = async () => {
+      const list = (await (await fetch(`${sink}/api/v1/messages?limit=1`)).json()) as {
+        total: number;
+        messages: Summary[];
+      };
+      return `${list.total}:${list.messages[0]?.ID}`;
+    };
+    // Other test files send mail meanwhile: compare only a page read while the inbox stood still.
+    let shown: string | undefined;
+    let actual: string | undefined;
+    for (let attempt = 0; attempt < 5 && (shown === undefined || shown !== actual); attempt++) {
+      const before = await state();
+      const page = await fetch(`${sink}/`);
+      expect(page.headers.get('content-security-policy')).toBe(
+        "script-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'self'",
+      );
+      const html = await page.text();
+      expect(html).toContain('<script src="/inbox.js" defer></script>');
+      shown = /<body data-inbox="([^"]*)">/.exec(html)?.[1];
+      actual = (await state()) === before ? before : undefined;
+    }
+    expect(shown).toMatch(/^\d+:[0-9a-f-]{36}$/);
+    expect(shown).toBe(actual);
+
+    const script = await fetch(`${sink}/inbox.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const code = await script.text();
+    expect(code).toContain("fetch('/api/v1/messages?limit=1'");
+    expect(code).toContain('location.reload()');
+  });
+
+  it('runs no script on a message page, so reading is never reloaded away', async () => {
+    const to = `read-${unique()}@example.com`;
+    await sendPlain(to, 'Read me');
+    const [summary] = await search(to);
+    const page = await fetch(`${sink}/messages/${summary?.ID}`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe(
+      "script-src 'none'; object-src 'none'; form-action 'self'; frame-ancestors 'self'",
+    );
+    expect(await page.text()).not.toContain('<script');
   });
 });

@@ -1,7 +1,9 @@
 // Billing test helpers: an admin, plans created through the API, checkout paid at the Stripe stand-in,
 // and Stripe events signed for real and delivered to the Worker's webhook.
+import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
-import { bearer, createUser, login } from './accounts';
+import { plans } from '../../src/db/schema';
+import { bearer, createUser, db, login } from './accounts';
 import { bindings } from './bindings';
 import { api } from './worker';
 
@@ -64,6 +66,16 @@ export async function createPlan(
   if (response.status !== 201)
     throw new Error(`plan create failed: ${response.status} ${await response.text()}`);
   return (await response.json()) as PlanBody;
+}
+
+/** The Stripe ids the API keeps to itself. */
+export async function stripeIdsOf(planId: string) {
+  const [row] = await db()
+    .select({ productId: plans.stripeProductId, priceId: plans.stripePriceId })
+    .from(plans)
+    .where(eq(plans.id, planId));
+  if (!row?.productId || !row.priceId) throw new Error(`plan ${planId} has no Stripe ids`);
+  return { productId: row.productId, priceId: row.priceId };
 }
 
 export async function subscriber() {
