@@ -11,14 +11,13 @@ import { requestLog } from './middleware/request-log';
 import { securityHeaders } from './middleware/security-headers';
 import { provideServices } from './middleware/services';
 import { authRoutes } from './routes/auth';
-import { billingRoutes } from './routes/billing';
-import { WEBHOOK_PATH } from './routes/billing/webhook';
+import { BILLING_PREFIX, billingRoutes, WEBHOOK_PATH } from './routes/billing';
 import { docsPaths, docsRoutes } from './routes/docs';
 import { healthRoutes } from './routes/health';
-import { finishDocument } from './routes/openapi-document';
+import { finishDocument } from './routes/openapi/document';
+import { registerProblemComponents } from './routes/openapi/problem-schema';
+import { validationHook } from './routes/openapi/validation';
 import { pagePaths, pageRoutes } from './routes/pages';
-import { registerProblemComponents } from './routes/problem-schema';
-import { validationHook } from './routes/validation';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Stripe events can carry many invoice lines. */
@@ -47,7 +46,7 @@ export function createApp() {
   app.route('/', docsRoutes);
   app.route('/', authRoutes);
   app.route('/', pageRoutes);
-  app.route('/', billingRoutes);
+  app.route(BILLING_PREFIX, billingRoutes);
 
   for (const path of [...docsPaths, ...pagePaths]) app.openAPIRegistry.registerPath(path);
   registerProblemComponents(app.openAPIRegistry);

@@ -6,6 +6,7 @@ import { errors as upstashErrors } from '@upstash/redis/cloudflare';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import type { Context, ErrorHandler, Hono, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { TrieRouter } from 'hono/router/trie-router';
 import type { AppEnv } from '../app-env';
 import { ConfigError } from '../env';
 import { AppError, type ErrorCode, problemBody } from '../errors';
@@ -68,14 +69,27 @@ export const handleError: ErrorHandler<AppEnv> = (error, c) => {
   return problem(c, new AppError('INTERNAL_ERROR', 'Something went wrong on our side'));
 };
 
+/**
+ * The methods each path answers, from the app's own route table, matched by Hono's own router (so a
+ * path matches here exactly when it would match there). Built on the first miss, once per app.
+ */
+function methodsRouter(app: Hono<AppEnv>) {
+  const router = new TrieRouter<string>();
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue; // middleware, not an endpoint
+    router.add(route.method, route.path, route.method);
+    methods.add(route.method);
+  }
+  return (path: string) => [...methods].filter((method) => router.match(method, path)[0].length > 0);
+}
+
 /** 404 for unknown paths, 405 (with Allow) for known paths called with the wrong method. */
 export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
+  let allowedMethods: ((path: string) => string[]) | undefined;
   return (c) => {
-    const allowed = new Set<string>();
-    for (const route of app.routes) {
-      if (route.method === 'ALL' || !pathMatches(route.path, c.req.path)) continue;
-      allowed.add(route.method);
-    }
+    allowedMethods ??= methodsRouter(app);
+    const allowed = new Set(allowedMethods(c.req.path));
     if (allowed.size > 0 && !allowed.has(c.req.method)) {
       if (allowed.has('GET')) allowed.add('HEAD');
       const allow = [...allowed].sort().join(', ');
@@ -91,13 +105,4 @@ export function notFoundHandler(app: Hono<AppEnv>): NotFoundHandler<AppEnv> {
     }
     return problem(c, new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   };
-}
-
-function pathMatches(pattern: string, path: string): boolean {
-  if (pattern.includes('*')) return false;
-  const source = pattern
-    .split('/')
-    .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('/');
-  return new RegExp(`^${source}/?$`).test(path);
 }

@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { escapeHtml } from '../lib/html';
-import { noAuthRequired } from './openapi-helpers';
+import { noAuthRequired } from './openapi/helpers';
 
 const page = (title: string) => `<!doctype html>
 <html lang="en">

@@ -5,8 +5,8 @@ import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import type { Services } from '../services';
-import { noAuthRequired } from './openapi-helpers';
-import { problemResponses } from './problem-schema';
+import { noAuthRequired } from './openapi/helpers';
+import { problemResponses } from './openapi/problem-schema';
 
 const CHECK_TIMEOUT_MS = 2000;
 const CheckResult = z.enum(['ok', 'down']);

@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../app-env';
 import { escapeHtml } from '../lib/html';
-import { noAuthRequired } from './openapi-helpers';
+import { noAuthRequired } from './openapi/helpers';
 
 const CSP =
   "default-src 'self'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self'; frame-ancestors 'none'";

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { MAX_BODY_BYTES, MAX_WEBHOOK_BODY_BYTES } from '../../src/app';
 import { users } from '../../src/db/schema';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors';
-import { WEBHOOK_PATH } from '../../src/routes/billing/webhook';
+import { WEBHOOK_PATH } from '../../src/routes/billing';
 import { PasswordHasher } from '../../src/services/auth/password-hasher';
 import { db, PASSWORD, uniqueEmail, uniqueIp } from '../support/accounts';
 import { createPlan } from '../support/billing';

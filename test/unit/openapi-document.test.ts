@@ -2,8 +2,8 @@
 // route declares, as they come out of the generator.
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { describe, expect, it } from 'vitest';
-import { finishDocument, operationIdFor } from '../../src/routes/openapi-document';
-import { problemResponses, registerProblemComponents } from '../../src/routes/problem-schema';
+import { finishDocument, operationIdFor } from '../../src/routes/openapi/document';
+import { problemResponses, registerProblemComponents } from '../../src/routes/openapi/problem-schema';
 
 describe('operationIdFor', () => {
   it('derives readable, stable ids from method and path', () => {

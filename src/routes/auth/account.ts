@@ -7,8 +7,8 @@ import { rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { deactivateAccount } from '../../services/auth/deactivation';
 import { changePassword } from '../../services/auth/passwords';
 import { toPublicUser } from '../../services/auth/users';
-import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi-helpers';
-import { AUTH_ERRORS, problemResponses, STRIPE_ERRORS } from '../problem-schema';
+import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi/helpers';
+import { AUTH_ERRORS, problemResponses, STRIPE_ERRORS } from '../openapi/problem-schema';
 import { ChangePasswordSchema, DeactivatedSchema, DeactivateSchema, UserEnvelopeSchema } from './schemas';
 
 const me = createRoute({

@@ -8,9 +8,9 @@ import { authOf, requireAuth } from '../../middleware/auth';
 import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
 import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
-import { bearerSecurity, jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi-helpers';
+import { bearerSecurity, jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi/helpers';
+import { AUTH_ERRORS, problemResponse, problemResponses } from '../openapi/problem-schema';
 import { htmlPage, wantsHtml } from '../pages';
-import { AUTH_ERRORS, problemResponse, problemResponses } from '../problem-schema';
 import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
 
 export const RESET_REQUESTED = 'If an account with this email exists, a password reset link has been sent.';

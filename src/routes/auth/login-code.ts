@@ -4,8 +4,8 @@ import type { AppEnv } from '../../app-env';
 import { runAfterResponse } from '../../lib/background';
 import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { loginWithCode, requestLoginCode } from '../../services/auth/login-codes';
-import { jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi/helpers';
+import { problemResponses } from '../openapi/problem-schema';
 import { EmailOnlySchema, EmailSchema, SessionGrantSchema } from './schemas';
 import { clientInfo, sessionGrantBody } from './session-response';
 

@@ -7,8 +7,8 @@ import type { AppEnv } from '../../app-env';
 import { clearOAuthCookie, readOAuthCookie, setOAuthCookie } from '../../lib/cookies';
 import type { ProviderName } from '../../services/oauth/providers';
 import { completeOAuth, OAUTH_COOKIE_TTL_SECONDS, startOAuth } from '../../services/oauth/sign-in';
-import { jsonResponse, noAuthRequired } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { jsonResponse, noAuthRequired } from '../openapi/helpers';
+import { problemResponses } from '../openapi/problem-schema';
 import { SessionGrantSchema } from './schemas';
 import { clientInfo, sessionGrantBody } from './session-response';
 

@@ -14,8 +14,8 @@ import {
   sessionOfRefreshToken,
 } from '../../services/auth/sessions';
 import { refreshSession } from '../../services/auth/sign-in';
-import { bearerSecurity, jsonResponse } from '../openapi-helpers';
-import { AUTH_ERRORS, problemResponses } from '../problem-schema';
+import { bearerSecurity, jsonResponse } from '../openapi/helpers';
+import { AUTH_ERRORS, problemResponses } from '../openapi/problem-schema';
 import { RefreshSchema, SessionSchema, TokenSchema } from './schemas';
 import { assertAllowedOrigin, deliverTokens } from './session-response';
 

@@ -4,8 +4,8 @@ import type { AppEnv } from '../../app-env';
 import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { registerAccount } from '../../services/auth/registration';
 import { loginWithPassword } from '../../services/auth/sign-in';
-import { jsonBody, jsonResponse, noAuthRequired } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { jsonBody, jsonResponse, noAuthRequired } from '../openapi/helpers';
+import { problemResponses } from '../openapi/problem-schema';
 import { LoginSchema, RegisterSchema, SessionGrantSchema, UserEnvelopeSchema } from './schemas';
 import { clientInfo, sessionGrantBody, TRANSPORT_HEADER } from './session-response';
 

@@ -11,8 +11,8 @@ import {
   toPublicPlan,
   updatePlan,
 } from '../../services/billing/plans';
-import { bearerSecurity, jsonBody, jsonResponse, noAuthRequired } from '../openapi-helpers';
-import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../problem-schema';
+import { bearerSecurity, jsonBody, jsonResponse, noAuthRequired } from '../openapi/helpers';
+import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../openapi/problem-schema';
 import { PlanCreateSchema, PlanPatchSchema, PlanSchema } from './schemas';
 
 const ADMIN_ERRORS = [...VERIFIED_AUTH_ERRORS, 'ADMIN_REQUIRED'] as const;
@@ -21,7 +21,7 @@ const PlanIdParams = z.object({ id: z.uuid() });
 
 const list = createRoute({
   method: 'get',
-  path: '/billing/plans',
+  path: '/plans',
   tags: ['Plans'],
   summary: 'Active plans, cheapest first',
   security: noAuthRequired,
@@ -30,7 +30,7 @@ const list = createRoute({
 
 const getOne = createRoute({
   method: 'get',
-  path: '/billing/plans/{id}',
+  path: '/plans/{id}',
   tags: ['Plans'],
   summary: 'One active plan',
   security: noAuthRequired,
@@ -43,7 +43,7 @@ const getOne = createRoute({
 
 const create = createRoute({
   method: 'post',
-  path: '/billing/plans',
+  path: '/plans',
   tags: ['Plans'],
   summary: 'Create a plan (admin)',
   description:
@@ -65,7 +65,7 @@ const create = createRoute({
 
 const patch = createRoute({
   method: 'patch',
-  path: '/billing/plans/{id}',
+  path: '/plans/{id}',
   tags: ['Plans'],
   summary: 'Change a plan (admin)',
   description:
@@ -89,7 +89,7 @@ const patch = createRoute({
 
 const remove = createRoute({
   method: 'delete',
-  path: '/billing/plans/{id}',
+  path: '/plans/{id}',
   tags: ['Plans'],
   summary: 'Retire a plan (admin)',
   description: 'Soft delete: hidden from the catalogue, its Stripe product and price archived.',

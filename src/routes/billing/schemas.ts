@@ -1,6 +1,6 @@
 // Request and response shapes of the billing routes, as documented in the OpenAPI output.
 import { z } from '@hono/zod-openapi';
-import { safeText } from '../openapi-helpers';
+import { safeText } from '../openapi/helpers';
 
 const PlanCode = z
   .string()

@@ -16,8 +16,8 @@ import {
   toPaymentsPage,
   toPublicSubscription,
 } from '../../services/billing/subscriptions';
-import { bearerSecurity, jsonBody, jsonResponse } from '../openapi-helpers';
-import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../problem-schema';
+import { bearerSecurity, jsonBody, jsonResponse } from '../openapi/helpers';
+import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../openapi/problem-schema';
 import {
   CheckoutSchema,
   EntitlementsSchema,
@@ -39,7 +39,7 @@ const preloadPaymentsPage = definePreload((c, userId) => {
 
 const me = createRoute({
   method: 'get',
-  path: '/billing/subscriptions/me',
+  path: '/subscriptions/me',
   tags: ['Subscriptions'],
   summary: 'The current subscription, with has_access and access_until',
   security: bearerSecurity,
@@ -52,7 +52,7 @@ const me = createRoute({
 
 const subscribeRoute = createRoute({
   method: 'post',
-  path: '/billing/subscriptions/subscribe',
+  path: '/subscriptions/subscribe',
   tags: ['Subscriptions'],
   summary: 'Start a Stripe Checkout for a plan',
   security: bearerSecurity,
@@ -73,7 +73,7 @@ const subscribeRoute = createRoute({
 
 const preview = createRoute({
   method: 'get',
-  path: '/billing/subscriptions/upgrade/preview',
+  path: '/subscriptions/upgrade/preview',
   tags: ['Subscriptions'],
   summary: 'What a plan change would cost now (prorated)',
   security: bearerSecurity,
@@ -93,7 +93,7 @@ const preview = createRoute({
 
 const upgrade = createRoute({
   method: 'post',
-  path: '/billing/subscriptions/upgrade',
+  path: '/subscriptions/upgrade',
   tags: ['Subscriptions'],
   summary: 'Change the plan of the live subscription in place, with proration',
   security: bearerSecurity,
@@ -114,7 +114,7 @@ const upgrade = createRoute({
 
 const cancel = createRoute({
   method: 'post',
-  path: '/billing/subscriptions/cancel',
+  path: '/subscriptions/cancel',
   tags: ['Subscriptions'],
   summary: 'Cancel at the end of the paid period (access continues until then)',
   security: bearerSecurity,
@@ -127,7 +127,7 @@ const cancel = createRoute({
 
 const resume = createRoute({
   method: 'post',
-  path: '/billing/subscriptions/resume',
+  path: '/subscriptions/resume',
   tags: ['Subscriptions'],
   summary: 'Undo a scheduled cancellation before the period ends',
   security: bearerSecurity,
@@ -140,7 +140,7 @@ const resume = createRoute({
 
 const portal = createRoute({
   method: 'post',
-  path: '/billing/portal',
+  path: '/portal',
   tags: ['Subscriptions'],
   summary: 'A Stripe customer-portal session',
   security: bearerSecurity,
@@ -153,7 +153,7 @@ const portal = createRoute({
 
 const paymentsRoute = createRoute({
   method: 'get',
-  path: '/billing/payments/me',
+  path: '/payments/me',
   tags: ['Subscriptions'],
   summary: 'Your payments, newest first',
   security: bearerSecurity,
@@ -167,7 +167,7 @@ const paymentsRoute = createRoute({
 
 const entitlements = createRoute({
   method: 'get',
-  path: '/billing/entitlements',
+  path: '/entitlements',
   tags: ['Subscriptions'],
   summary: 'What the current subscription unlocks (guarded by requireSubscription)',
   security: bearerSecurity,

@@ -4,14 +4,15 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { log } from '../../lib/log';
 import { handleWebhookEvent, verifyWebhook } from '../../services/billing/webhooks';
-import { jsonResponse, noAuthRequired } from '../openapi-helpers';
-import { problemResponses } from '../problem-schema';
+import { jsonResponse, noAuthRequired } from '../openapi/helpers';
+import { problemResponses } from '../openapi/problem-schema';
 
-export const WEBHOOK_PATH = '/billing/stripe/webhook';
+/** Under the /billing mount: the full path is BILLING_PREFIX + this. */
+export const WEBHOOK_ROUTE = '/stripe/webhook';
 
 const route = createRoute({
   method: 'post',
-  path: WEBHOOK_PATH,
+  path: WEBHOOK_ROUTE,
   tags: ['Webhooks'],
   summary: 'Stripe webhook endpoint',
   // Authenticated by Stripe-Signature over the raw body, not by a scheme an API client could use.

@@ -1,7 +1,7 @@
 // The one validation hook: a failed zod parse of body, query, path or headers becomes a 422 problem.
 import type { Hook } from '@hono/zod-openapi';
-import type { AppEnv } from '../app-env';
-import { AppError } from '../errors';
+import type { AppEnv } from '../../app-env';
+import { AppError } from '../../errors';
 
 export const validationHook: Hook<unknown, AppEnv, string, unknown> = (result) => {
   if (result.success) return;

@@ -2,7 +2,7 @@
 // response per status, whose schema names exactly the codes it can carry and whose examples are
 // rendered by problemBody itself, so they cannot drift from what the API really answers.
 import { type OpenAPIHono, z } from '@hono/zod-openapi';
-import { ERROR_CODES, type ErrorCode, problemBody } from '../errors';
+import { ERROR_CODES, type ErrorCode, problemBody } from '../../errors';
 
 type Registry = OpenAPIHono['openAPIRegistry'];
 
