@@ -748,6 +748,8 @@ export interface components {
         Health: {
             /** @enum {string} */
             status: "ok";
+            /** @enum {string} */
+            service: "edgeauth";
             checks: {
                 /** @enum {string} */
                 database: "ok" | "down";
