@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sessions, users } from '../../src/db/schema';
 import { AppError } from '../../src/errors';
 import { createServices } from '../../src/services';
-import { signIn } from '../../src/services/auth/sign-in';
+import { signIn } from '../../src/services/auth/login';
 import { createUser, db, reloadUser } from '../support/accounts';
 import { testEnv } from '../support/worker';
 

@@ -38,6 +38,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Verify the email address with the emailed token
+         * @description Browsers (Accept: text/html) get a small result page instead of JSON.
+         */
+        get: operations["getVerify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/request/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a new verification email */
+        post: operations["postRequestVerify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/login": {
         parameters: {
             query?: never;
@@ -163,23 +200,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/change-password": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Change the password (signs out your other sessions) */
-        post: operations["postChangePassword"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/deactivate": {
         parameters: {
             query?: never;
@@ -194,43 +214,6 @@ export interface paths {
          * @description Needs the password, or for an account without one a code from POST /request/login-code. A live subscription is cancelled at once (no further charge; the current period is not refunded) and an open Checkout expired, before the account is disabled. Every session, pending link and code ends. An account whose email was never verified is deleted instead, so the address can sign up again. Accounts are restored or erased by support (see the README).
          */
         post: operations["postDeactivate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Verify the email address with the emailed token
-         * @description Browsers (Accept: text/html) get a small result page instead of JSON.
-         */
-        get: operations["getVerify"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/request/verify": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Send a new verification email */
-        post: operations["postRequestVerify"];
         delete?: never;
         options?: never;
         head?: never;
@@ -271,6 +254,23 @@ export interface paths {
          * @description The token works once. The email counts as verified afterwards, and every session is signed out.
          */
         post: operations["postNewPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/change-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change the password (signs out your other sessions) */
+        post: operations["postChangePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -833,6 +833,21 @@ export interface components {
              */
             password: string;
         };
+        Message: {
+            message: string;
+        };
+        InvalidEmailTokenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_EMAIL_TOKEN";
+        };
+        AccountDisabledProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED";
+        };
         /**
          * @example {
          *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjBhM2MxZSJ9.c2lnbmF0dXJl",
@@ -874,12 +889,6 @@ export interface components {
             status?: 401;
             /** @enum {string} */
             code?: "INVALID_CREDENTIALS";
-        };
-        AccountDisabledProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ACCOUNT_DISABLED";
         };
         /**
          * @example {
@@ -927,29 +936,6 @@ export interface components {
             /** @enum {string} */
             code?: "NOT_FOUND";
         };
-        Message: {
-            message: string;
-        };
-        ConflictProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "CONFLICT";
-        };
-        /**
-         * @example {
-         *       "old_password": "correct horse battery staple",
-         *       "new_password": "a new strong password"
-         *     }
-         */
-        ChangePasswordRequest: {
-            old_password: string;
-            /**
-             * @description 8 to 128 characters of well-formed Unicode text: no lone surrogates, no NUL.
-             * @example correct horse battery staple
-             */
-            new_password: string;
-        };
         Deactivated: {
             message: string;
             /** @description True for an unverified account: it was deleted, not kept */
@@ -973,12 +959,6 @@ export interface components {
             password?: string;
             /** @description A code from POST /request/login-code (accounts without a password) */
             code?: string;
-        };
-        InvalidEmailTokenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "INVALID_EMAIL_TOKEN";
         };
         /**
          * @example {
@@ -1005,6 +985,26 @@ export interface components {
              * @example correct horse battery staple
              */
             password: string;
+        };
+        ConflictProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "CONFLICT";
+        };
+        /**
+         * @example {
+         *       "old_password": "correct horse battery staple",
+         *       "new_password": "a new strong password"
+         *     }
+         */
+        ChangePasswordRequest: {
+            old_password: string;
+            /**
+             * @description 8 to 128 characters of well-formed Unicode text: no lone surrogates, no NUL.
+             * @example correct horse battery staple
+             */
+            new_password: string;
         };
         LoginCodeRequest: {
             /**
@@ -1377,6 +1377,129 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationFailedProblem"];
                 };
             };
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
+        };
+    };
+    getVerify: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Email verified */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                    "text/html": string;
+                };
+            };
+            /** @description INVALID_EMAIL_TOKEN: the link is invalid, used or expired (browsers get a page) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidEmailTokenProblem"];
+                    "text/html": string;
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description VALIDATION_FAILED: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postRequestVerify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Already verified: nothing sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description A new verification email is on its way */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description RATE_LIMITED: Too many requests */
             429: {
                 headers: {
@@ -1827,112 +1950,6 @@ export interface operations {
             500: components["responses"]["InternalError"];
         };
     };
-    postChangePassword: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ChangePasswordRequest"];
-            };
-        };
-        responses: {
-            /** @description Password changed; other sessions revoked; notice emailed */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; INCORRECT_PASSWORD: Incorrect password */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD";
-                    };
-                };
-            };
-            405: components["responses"]["MethodNotAllowed"];
-            /** @description CONFLICT: Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ConflictProblem"];
-                };
-            };
-            413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
-            500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
-        };
-    };
     postDeactivate: {
         parameters: {
             query?: never;
@@ -2049,129 +2066,6 @@ export interface operations {
             };
         };
     };
-    getVerify: {
-        parameters: {
-            query: {
-                token: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Email verified */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                    "text/html": string;
-                };
-            };
-            /** @description INVALID_EMAIL_TOKEN: the link is invalid, used or expired (browsers get a page) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["InvalidEmailTokenProblem"];
-                    "text/html": string;
-                };
-            };
-            405: components["responses"]["MethodNotAllowed"];
-            413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            500: components["responses"]["InternalError"];
-        };
-    };
-    postRequestVerify: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Already verified: nothing sent */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
-            /** @description A new verification email is on its way */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Message"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
-            405: components["responses"]["MethodNotAllowed"];
-            413: components["responses"]["PayloadTooLarge"];
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
-            500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
-        };
-    };
     postForgetPassword: {
         parameters: {
             query?: never;
@@ -2277,6 +2171,112 @@ export interface operations {
                 };
             };
             405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description VALIDATION_FAILED: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
+        };
+    };
+    postChangePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Password changed; other sessions revoked; notice emailed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description MALFORMED_REQUEST: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
+                };
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; INCORRECT_PASSWORD: Incorrect password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD";
+                    };
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description CONFLICT: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ConflictProblem"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description VALIDATION_FAILED: Validation failed */

@@ -1,15 +1,14 @@
-// The signed-in user's account: who am I, change password, deactivate.
+// The signed-in user's account: GET /me and POST /deactivate (services/auth/deactivation.ts).
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { clearRefreshCookie } from '../../lib/cookies';
 import { authOf, requireAuth } from '../../middleware/auth';
 import { rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { deactivateAccount } from '../../services/auth/deactivation';
-import { changePassword } from '../../services/auth/passwords';
 import { toPublicUser } from '../../services/auth/users';
-import { bearerSecurity, jsonBody, jsonResponse, MessageSchema } from '../openapi/helpers';
+import { bearerSecurity, jsonBody, jsonResponse } from '../openapi/helpers';
 import { AUTH_ERRORS, problemResponses, STRIPE_ERRORS } from '../openapi/problem-schema';
-import { ChangePasswordSchema, DeactivatedSchema, DeactivateSchema, UserEnvelopeSchema } from './schemas';
+import { DeactivatedSchema, DeactivateSchema, UserEnvelopeSchema } from './schemas';
 
 const me = createRoute({
   method: 'get',
@@ -21,29 +20,6 @@ const me = createRoute({
   responses: {
     200: jsonResponse(UserEnvelopeSchema, 'The signed-in user'),
     ...problemResponses(...AUTH_ERRORS),
-  },
-});
-
-const change = createRoute({
-  method: 'post',
-  path: '/change-password',
-  tags: ['Account'],
-  summary: 'Change the password (signs out your other sessions)',
-  security: bearerSecurity,
-  middleware: [requireAuth({ verified: true }), rateLimit('change-password', signedInUser)] as const,
-  request: { body: jsonBody(ChangePasswordSchema) },
-  responses: {
-    200: jsonResponse(MessageSchema, 'Password changed; other sessions revoked; notice emailed'),
-    ...problemResponses(
-      ...AUTH_ERRORS,
-      'EMAIL_NOT_VERIFIED',
-      'INCORRECT_PASSWORD',
-      'CONFLICT',
-      'MALFORMED_REQUEST',
-      'VALIDATION_FAILED',
-      'RATE_LIMITED',
-      'DEPENDENCY_UNAVAILABLE',
-    ),
   },
 });
 
@@ -77,17 +53,6 @@ const deactivate = createRoute({
 
 export const accountRoutes = new OpenAPIHono<AppEnv>()
   .openapi(me, (c) => c.json({ user: toPublicUser(authOf(c).user, c.var.services.config.ADMIN_EMAILS) }, 200))
-  .openapi(change, async (c) => {
-    const { user, sessionId } = authOf(c);
-    const body = c.req.valid('json');
-    await changePassword(c.var.services, {
-      user,
-      sessionId,
-      oldPassword: body.old_password,
-      newPassword: body.new_password,
-    });
-    return c.json({ message: 'Password has been changed successfully' }, 200);
-  })
   .openapi(deactivate, async (c) => {
     const body = c.req.valid('json');
     const proof = body.code === undefined ? { password: body.password ?? '' } : { code: body.code };

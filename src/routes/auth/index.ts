@@ -1,17 +1,20 @@
-// The account half of the API, mounted at the root (the seed's paths).
+// The account half of the API, mounted at the root (the seed's paths). Each router is named after what
+// it serves, and the service doing its work has the same name under services/auth/ (or services/oauth/).
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { accountRoutes } from './account';
-import { emailFlowRoutes } from './email-flows';
-import { loginCodeRoutes } from './login-code';
-import { oauthRoutes } from './oauth';
+import { loginRoutes } from './login';
+import { loginCodeRoutes } from './login-codes';
+import { passwordRoutes } from './passwords';
+import { registrationRoutes } from './registration';
 import { sessionRoutes } from './sessions';
-import { signInRoutes } from './sign-in';
+import { socialLoginRoutes } from './social-login';
 
 export const authRoutes = new OpenAPIHono<AppEnv>()
-  .route('/', signInRoutes)
+  .route('/', registrationRoutes)
+  .route('/', loginRoutes)
   .route('/', sessionRoutes)
   .route('/', accountRoutes)
-  .route('/', emailFlowRoutes)
+  .route('/', passwordRoutes)
   .route('/', loginCodeRoutes)
-  .route('/', oauthRoutes);
+  .route('/', socialLoginRoutes);

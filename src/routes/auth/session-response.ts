@@ -5,8 +5,8 @@ import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { setRefreshCookie } from '../../lib/cookies';
 import { clientIp } from '../../middleware/rate-limit';
+import type { SessionGrant } from '../../services/auth/login';
 import type { ClientInfo } from '../../services/auth/sessions';
-import type { SessionGrant } from '../../services/auth/sign-in';
 import { toPublicUser } from '../../services/auth/users';
 
 export const TRANSPORT_HEADER = 'X-Refresh-Token-Transport';

@@ -9,11 +9,11 @@ import { emptyBodyIsNoBody } from '../../middleware/optional-body';
 import { type Identify, rateLimit } from '../../middleware/rate-limit';
 import {
   listLiveSessions,
+  refreshSession,
   revokeAllSessionsStatement,
   revokeSessionStatement,
   sessionOfRefreshToken,
 } from '../../services/auth/sessions';
-import { refreshSession } from '../../services/auth/sign-in';
 import { bearerSecurity, jsonResponse } from '../openapi/helpers';
 import { AUTH_ERRORS, problemResponses } from '../openapi/problem-schema';
 import { RefreshSchema, SessionSchema, TokenSchema } from './schemas';

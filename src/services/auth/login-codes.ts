@@ -9,8 +9,8 @@ import { keyedHash } from '../../lib/crypto';
 import type { Services } from '../../services';
 import { mayEmail } from '../mail/throttle';
 import { EVERY_LINK, endHangingOff } from './account-lifecycle';
+import { type SessionGrant, signIn } from './login';
 import type { ClientInfo } from './sessions';
-import { type SessionGrant, signIn } from './sign-in';
 import { findUserByEmail, normalizeEmail, type UserRow } from './users';
 
 export const LOGIN_CODE_TTL_SECONDS = 15 * 60;

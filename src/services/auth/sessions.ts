@@ -5,7 +5,10 @@ import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { refreshTokens, sessions, users } from '../../db/schema';
 import type { Config } from '../../env';
+import { AppError } from '../../errors';
 import { constantTimeEqual, keyedHash, randomToken } from '../../lib/crypto';
+import type { Services } from '../../services';
+import { issueAccessToken } from './access-tokens';
 
 type SessionConfig = Pick<
   Config,
@@ -196,6 +199,26 @@ export async function rotateRefreshToken(
 }
 
 /** Revokes the session the refresh token belongs to, whatever state the token is in. */
+/** POST /refresh-token: rotates the presented token and issues an access token for its session. */
+export async function refreshSession(s: Services, refreshToken: string) {
+  const now = s.clock.now();
+  const rotation = await rotateRefreshToken(s.db, s.config, refreshToken, now);
+  if (rotation.kind === 'reused') {
+    throw new AppError(
+      'INVALID_REFRESH_TOKEN',
+      'This refresh token was already used; the session has been revoked',
+    );
+  }
+  if (rotation.kind === 'invalid')
+    throw new AppError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired');
+  const access = await issueAccessToken(s.config, now, {
+    userId: rotation.user.id,
+    sessionId: rotation.sessionId,
+    emailVerified: rotation.user.isVerified,
+  });
+  return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: rotation.refreshToken };
+}
+
 export async function revokeSessionByRefreshToken(
   db: Database,
   config: SessionConfig,

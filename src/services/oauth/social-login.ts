@@ -10,8 +10,8 @@ import { constantTimeEqual, randomToken, seal, unseal } from '../../lib/crypto';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
 import { endHangingOff, everything } from '../auth/account-lifecycle';
+import { type SessionGrant, signIn } from '../auth/login';
 import type { ClientInfo } from '../auth/sessions';
-import { type SessionGrant, signIn } from '../auth/sign-in';
 import { findUserByEmail, type UserRow } from '../auth/users';
 import { type OAuthProvider, oauthProvider, type ProviderName, type ProviderProfile } from './providers';
 

@@ -7,7 +7,7 @@ import { users } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
 import { issueAccessToken } from './access-tokens';
-import { type ClientInfo, rotateRefreshToken, startSession } from './sessions';
+import { type ClientInfo, startSession } from './sessions';
 import { findUserByEmail, type UserRow } from './users';
 
 export interface SessionGrant {
@@ -84,23 +84,4 @@ export async function loginWithPassword(
     );
   }
   return signIn(s, user, client, alsoRun);
-}
-
-export async function refreshSession(s: Services, refreshToken: string) {
-  const now = s.clock.now();
-  const rotation = await rotateRefreshToken(s.db, s.config, refreshToken, now);
-  if (rotation.kind === 'reused') {
-    throw new AppError(
-      'INVALID_REFRESH_TOKEN',
-      'This refresh token was already used; the session has been revoked',
-    );
-  }
-  if (rotation.kind === 'invalid')
-    throw new AppError('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired');
-  const access = await issueAccessToken(s.config, now, {
-    userId: rotation.user.id,
-    sessionId: rotation.sessionId,
-    emailVerified: rotation.user.isVerified,
-  });
-  return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: rotation.refreshToken };
 }

@@ -6,7 +6,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../app-env';
 import { clearOAuthCookie, readOAuthCookie, setOAuthCookie } from '../../lib/cookies';
 import type { ProviderName } from '../../services/oauth/providers';
-import { completeOAuth, OAUTH_COOKIE_TTL_SECONDS, startOAuth } from '../../services/oauth/sign-in';
+import { completeOAuth, OAUTH_COOKIE_TTL_SECONDS, startOAuth } from '../../services/oauth/social-login';
 import { jsonResponse, noAuthRequired } from '../openapi/helpers';
 import { problemResponses } from '../openapi/problem-schema';
 import { SessionGrantSchema } from './schemas';
@@ -84,7 +84,7 @@ async function callback(c: Context<AppEnv>, name: ProviderName, query: Record<st
   return target ? c.redirect(target, 302) : c.json(body, 200);
 }
 
-export const oauthRoutes = PROVIDERS.reduce(
+export const socialLoginRoutes = PROVIDERS.reduce(
   (app, { name, label }) =>
     app
       .openapi(loginRoute(name, label), async (c) => {

@@ -1,19 +1,39 @@
-// Flows that go through the user's mailbox: email verification and password reset.
+// Creating an account and proving its mailbox: POST /register, GET /verify (the emailed link) and
+// POST /request/verify (a new link). The work is in services/auth/registration.ts.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
-import { runAfterResponse } from '../../lib/background';
 import { escapeHtml } from '../../lib/html';
 import { authOf, requireAuth } from '../../middleware/auth';
 import { emailInBody, rateLimit, signedInUser } from '../../middleware/rate-limit';
-import { requestPasswordReset, resetPassword } from '../../services/auth/passwords';
-import { sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
+import { registerAccount, sendVerificationEmail, verifyEmail } from '../../services/auth/registration';
 import { bearerSecurity, jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi/helpers';
 import { AUTH_ERRORS, problemResponse, problemResponses } from '../openapi/problem-schema';
 import { htmlPage, wantsHtml } from '../pages';
-import { EmailOnlySchema, NewPasswordSchema, TokenQuerySchema } from './schemas';
+import { RegisterSchema, TokenQuerySchema, UserEnvelopeSchema } from './schemas';
 
-export const RESET_REQUESTED = 'If an account with this email exists, a password reset link has been sent.';
+const register = createRoute({
+  method: 'post',
+  path: '/register',
+  tags: ['Auth'],
+  summary: 'Create an account',
+  security: noAuthRequired,
+  description:
+    'Creates the account and emails a verification link. If the email is already registered the answer is ' +
+    'the same (its owner gets a notice instead), so the response never reveals which emails have accounts.',
+  middleware: [rateLimit('register', emailInBody)] as const,
+  request: { body: jsonBody(RegisterSchema) },
+  responses: {
+    201: jsonResponse(UserEnvelopeSchema, 'Account created (or the email owner notified)'),
+    ...problemResponses(
+      'MALFORMED_REQUEST',
+      'USERNAME_TAKEN',
+      'VALIDATION_FAILED',
+      'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
+    ),
+  },
+});
 
 const invalidLink = problemResponse('INVALID_EMAIL_TOKEN');
 
@@ -53,46 +73,11 @@ const resend = createRoute({
   },
 });
 
-const forget = createRoute({
-  method: 'post',
-  path: '/forget-password',
-  tags: ['Password reset'],
-  summary: 'Email a password reset link',
-  security: noAuthRequired,
-  description:
-    'Always answers 202 with the same body, whether or not an account exists; the lookup and the email ' +
-    'happen after the response, so its timing does not tell either.',
-  middleware: [rateLimit('forget-password', emailInBody)] as const,
-  request: { body: jsonBody(EmailOnlySchema) },
-  responses: {
-    202: jsonResponse(MessageSchema, 'Accepted'),
-    ...problemResponses('MALFORMED_REQUEST', 'VALIDATION_FAILED', 'RATE_LIMITED', 'DEPENDENCY_UNAVAILABLE'),
-  },
-});
-
-const newPassword = createRoute({
-  method: 'post',
-  path: '/new-password',
-  tags: ['Password reset'],
-  summary: 'Set a new password with the emailed reset token',
-  security: noAuthRequired,
-  description:
-    'The token works once. The email counts as verified afterwards, and every session is signed out.',
-  middleware: [rateLimit('new-password')] as const,
-  request: { body: jsonBody(NewPasswordSchema) },
-  responses: {
-    200: jsonResponse(MessageSchema, 'Password set; every session revoked; notice emailed'),
-    ...problemResponses(
-      'MALFORMED_REQUEST',
-      'INVALID_EMAIL_TOKEN',
-      'VALIDATION_FAILED',
-      'RATE_LIMITED',
-      'DEPENDENCY_UNAVAILABLE',
-    ),
-  },
-});
-
-export const emailFlowRoutes = new OpenAPIHono<AppEnv>()
+export const registrationRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(register, async (c) => {
+    const user = await registerAccount(c.var.services, c.req.valid('json'));
+    return c.json({ user }, 201);
+  })
   .openapi(verify, async (c) => {
     try {
       await verifyEmail(c.var.services, c.req.valid('query').token);
@@ -114,15 +99,4 @@ export const emailFlowRoutes = new OpenAPIHono<AppEnv>()
     if (user.isVerified) return c.json({ message: 'Email is already verified' }, 200);
     await sendVerificationEmail(c.var.services, user);
     return c.json({ message: 'A new verification email has been sent' }, 202);
-  })
-  .openapi(forget, (c) => {
-    const { email } = c.req.valid('json');
-    runAfterResponse(c.var.services.ctx, 'password reset email', () =>
-      requestPasswordReset(c.var.services, email),
-    );
-    return c.json({ message: RESET_REQUESTED }, 202);
-  })
-  .openapi(newPassword, async (c) => {
-    await resetPassword(c.var.services, c.req.valid('json'));
-    return c.json({ message: 'Password has been changed successfully' }, 200);
   });
