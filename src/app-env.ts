@@ -1,7 +1,7 @@
 // The Hono environment: bindings plus the per-request variables middleware sets.
 import type { Services } from './services';
 import type { UserRow } from './services/auth/users';
-import type { PlanTier } from './services/billing/plans';
+import type { PlanTier } from './services/billing/plan-catalog';
 
 export interface Authenticated {
   user: UserRow;

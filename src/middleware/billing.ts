@@ -4,7 +4,7 @@ import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { isAdmin } from '../services/auth/users';
 import { accessOf } from '../services/billing/access';
-import { type PlanTier, TIER_RANK } from '../services/billing/plans';
+import { type PlanTier, TIER_RANK } from '../services/billing/plan-catalog';
 import { currentSubscription, currentSubscriptionQuery } from '../services/billing/subscriptions';
 import { authOf, definePreload } from './auth';
 

@@ -3,14 +3,8 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { requireAuth } from '../../middleware/auth';
 import { requireAdmin } from '../../middleware/billing';
-import {
-  createPlan,
-  getPlan,
-  listActivePlans,
-  retirePlan,
-  toPublicPlan,
-  updatePlan,
-} from '../../services/billing/plans';
+import { getPlan, listActivePlans, toPublicPlan } from '../../services/billing/plan-catalog';
+import { createPlan, retirePlan, updatePlan } from '../../services/billing/plans';
 import { bearerSecurity, jsonBody, jsonResponse, noAuthRequired } from '../openapi/helpers';
 import { problemResponses, STRIPE_ERRORS, VERIFIED_AUTH_ERRORS } from '../openapi/problem-schema';
 import { PlanCreateSchema, PlanPatchSchema, PlanSchema } from './schemas';

@@ -9,7 +9,7 @@ import { DAY_MS, fromUnix } from '../../lib/time';
 import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { LIVE_STATUSES } from './access';
-import { getActivePlanByCode } from './plans';
+import { getActivePlanByCode } from './plan-catalog';
 import { callStripe, idempotencyKey, stripeClient, stripeFailure } from './stripe-client';
 import { currentSubscriptionQuery } from './subscriptions';
 

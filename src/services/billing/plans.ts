@@ -1,19 +1,14 @@
 // Plans and their Stripe product and price. Stripe is written first (every write with an idempotency
 // key) and the database last, so a Stripe failure leaves no half-written plan; a price change creates a
 // new price and archives the old one, because Stripe prices are immutable.
-import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { plans } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
 import { describeError } from '../../lib/log-error';
 import type { Services } from '../../services';
+import { type BillingPeriod, forgetCachedPlans, getPlan, type PlanRow, type PlanTier } from './plan-catalog';
 import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
-
-export type PlanRow = typeof plans.$inferSelect;
-export type PlanTier = PlanRow['tier'];
-export type BillingPeriod = PlanRow['billingPeriod'];
-
-export const TIER_RANK: Record<PlanTier, number> = { free: 0, pro: 1, vip: 2 };
 
 export interface PlanInput {
   code: string;
@@ -28,66 +23,7 @@ export interface PlanInput {
 
 export type PlanPatch = Partial<Omit<PlanInput, 'code'>> & { is_active?: boolean | undefined };
 
-export function toPublicPlan(plan: PlanRow) {
-  return {
-    id: plan.id,
-    code: plan.code,
-    name: plan.name,
-    description: plan.description,
-    price_cents: plan.priceCents,
-    currency: plan.currency,
-    billing_period: plan.billingPeriod,
-    tier: plan.tier,
-    features: plan.features,
-    is_active: plan.isActive,
-  };
-}
-
 const interval = (period: BillingPeriod) => (period === 'yearly' ? 'year' : 'month');
-
-/**
- * The public catalogue is read on every pricing page but changes rarely: each isolate keeps it for
- * PLAN_CACHE_MS (per database), and a plan write in the same isolate drops it at once. Other isolates
- * see a change within PLAN_CACHE_MS.
- */
-export const PLAN_CACHE_MS = 30_000;
-const planCache = new Map<string, { rows: PlanRow[]; until: number }>();
-
-export async function listActivePlans(s: Services): Promise<PlanRow[]> {
-  const key = s.config.DATABASE_URL;
-  const now = Date.now();
-  const cached = planCache.get(key);
-  if (cached && cached.until > now) return cached.rows;
-  const rows = await s.db
-    .select()
-    .from(plans)
-    .where(eq(plans.isActive, true))
-    .orderBy(asc(plans.priceCents), asc(plans.code));
-  planCache.set(key, { rows, until: now + PLAN_CACHE_MS });
-  return rows;
-}
-
-function forgetCachedPlans(s: Services) {
-  planCache.delete(s.config.DATABASE_URL);
-}
-
-export async function getPlan(s: Services, id: string, { includeRetired = false } = {}): Promise<PlanRow> {
-  const [plan] = await s.db.select().from(plans).where(eq(plans.id, id)).limit(1);
-  if (!plan || (!plan.isActive && !includeRetired))
-    throw new AppError('NOT_FOUND', 'No plan found for this id');
-  return plan;
-}
-
-export async function getActivePlanByCode(s: Services, code: string): Promise<PlanRow> {
-  const [plan] = await s.db
-    .select()
-    .from(plans)
-    .where(and(eq(plans.code, code), eq(plans.isActive, true)))
-    .limit(1);
-  if (!plan) throw new AppError('NOT_FOUND', 'No active plan found for this code');
-  if (!plan.stripePriceId) throw new AppError('NOT_FOUND', 'This plan cannot be subscribed to yet');
-  return plan;
-}
 
 /**
  * `version` names the plan state this price is for (creation, or the plan's updatedAt): returning to an

@@ -7,7 +7,7 @@ import { fromUnix } from '../../lib/time';
 import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { type Access, accessOf, LIVE_STATUSES } from './access';
-import { getActivePlanByCode, type PlanRow, toPublicPlan } from './plans';
+import { getActivePlanByCode, type PlanRow, toPublicPlan } from './plan-catalog';
 import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
 import { upsertSubscriptionStatement } from './subscription-sync';
 
