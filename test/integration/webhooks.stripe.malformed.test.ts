@@ -1,6 +1,6 @@
 // POST /billing/stripe/webhook with correctly signed events that are malformed (400, nothing written) or
 // about objects this Stripe account does not have (200 "ignored", recorded so a redelivery is a duplicate).
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import {
   createPlan,
@@ -8,11 +8,14 @@ import {
   payCheckout,
   signedDelivery,
   startCheckout,
+  stripe,
   subscriber,
 } from '../support/billing';
+import { bindings } from '../support/bindings';
 import { withStripeFault } from '../support/faults';
 import { expectProblem } from '../support/problem';
 import { rowCountChanges, rowCounts } from '../support/row-counts';
+import { api, testEnv } from '../support/worker';
 
 const APPLIED = { status: 200, received: true, outcome: 'applied' };
 const IGNORED = { status: 200, received: true, outcome: 'ignored' };
@@ -224,5 +227,31 @@ describe('events about objects that are not ours', () => {
     expect(problem.detail).toMatch(/^Stripe refused to read the subscription/);
     expect(rowCountChanges(before, await rowCounts())).toEqual([]);
     expect(await deliver(created as unknown as Stripe.Event)).toEqual(APPLIED);
+  });
+});
+
+describe('configuration', () => {
+  it('answers 503 FEATURE_NOT_CONFIGURED, not a signature error, when the webhook secret is set without the API key', async () => {
+    const payload = JSON.stringify({
+      id: `evt_${hex()}`,
+      object: 'event',
+      type: 'customer.created',
+      created: nowSeconds(),
+    });
+    const header = await stripe.webhooks.generateTestHeaderStringAsync({
+      payload,
+      secret: bindings.STRIPE_WEBHOOK_SECRET,
+      cryptoProvider: Stripe.createSubtleCryptoProvider(),
+    });
+    const response = await api(
+      '/billing/stripe/webhook',
+      {
+        method: 'POST',
+        headers: { 'stripe-signature': header, 'content-type': 'application/json' },
+        body: payload,
+      },
+      testEnv({ STRIPE_SECRET_KEY: '' }),
+    );
+    await expectProblem(response, 503, 'FEATURE_NOT_CONFIGURED');
   });
 });

@@ -32,16 +32,12 @@ export async function verifyWebhook(
   const secret = s.config.STRIPE_WEBHOOK_SECRET;
   if (!secret) throw new AppError('FEATURE_NOT_CONFIGURED', 'Billing webhooks are not configured');
   if (!signature) throw new AppError('INVALID_SIGNATURE', 'Missing Stripe-Signature header');
+  // Outside the try: a missing STRIPE_SECRET_KEY is a configuration problem (503), not a bad signature.
+  const stripe = stripeClient(s.config);
   let payload: unknown;
   try {
     // The default 300 s tolerance refuses a replay of an old, validly signed delivery.
-    payload = await stripeClient(s.config).webhooks.constructEventAsync(
-      rawBody,
-      signature,
-      secret,
-      undefined,
-      webhookCrypto,
-    );
+    payload = await stripe.webhooks.constructEventAsync(rawBody, signature, secret, undefined, webhookCrypto);
   } catch {
     throw new AppError('INVALID_SIGNATURE', 'Stripe signature verification failed');
   }
