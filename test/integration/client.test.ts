@@ -7,7 +7,13 @@ import { envWithClock, fakeClock } from '../support/clock';
 import { API_ORIGIN, callWorker } from '../support/worker';
 
 /** A body-transport client whose requests reach the Worker with whatever `envOf()` answers then. */
-function clientFor(envOf: () => Env, options: { onSessionEnd?: () => void } = {}) {
+function clientFor(
+  envOf: () => Env,
+  options: {
+    onSessionEnd?: () => void;
+    refreshTokenStore?: { get(): string | null; set(token: string | null): void };
+  } = {},
+) {
   return createEdgeauthClient({
     baseUrl: API_ORIGIN,
     transport: 'body',
@@ -118,5 +124,52 @@ describe('createEdgeauthClient', () => {
     expect(error).toBeInstanceOf(EdgeauthError);
     expect((error as EdgeauthError).status).toBe(401);
     expect((error as EdgeauthError).problem).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+  });
+});
+
+describe('resume and logout across a reload', () => {
+  /** A refresh-token store that outlives one client, as storage outlives a page or an app start. */
+  function persistentStore() {
+    let value: string | null = null;
+    return {
+      get: () => value,
+      set: (token: string | null) => {
+        value = token;
+      },
+    };
+  }
+
+  it('resume() answers false for nobody signed in and does not call onSessionEnd (a sign-in page may call it)', async () => {
+    const env = envWithClock(fakeClock());
+    const onSessionEnd = vi.fn();
+    const store = persistentStore();
+    store.set('not-a-session.token.tag');
+    const client = clientFor(() => env, { onSessionEnd, refreshTokenStore: store });
+    await expect(client.resume()).resolves.toBe(false);
+    expect(onSessionEnd).not.toHaveBeenCalled();
+    expect(store.get()).toBeNull();
+  });
+
+  it('logout() right after a reload ends the session at the API, not only in memory', async () => {
+    const env = envWithClock(fakeClock());
+    const user = await createUser();
+    const store = persistentStore();
+    await clientFor(() => env, { refreshTokenStore: store }).login(user.email, PASSWORD);
+    const refreshToken = store.get();
+    expect(refreshToken).toEqual(expect.any(String));
+
+    const reloaded = clientFor(() => env, { refreshTokenStore: store });
+    await reloaded.logout();
+    expect(store.get()).toBeNull();
+    // The session is over at the API: even the token from before the reload is refused.
+    const probe = await callWorker(
+      new Request(`${API_ORIGIN}/refresh-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-refresh-token-transport': 'body' },
+        body: JSON.stringify({ refresh_token: refreshToken }),
+      }),
+      env,
+    );
+    expect(probe.status).toBe(401);
   });
 });

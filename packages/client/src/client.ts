@@ -24,8 +24,9 @@ export interface EdgeauthClientOptions {
   /** Sends every request (default: the global fetch). */
   fetch?: (request: Request) => Promise<Response>;
   /**
-   * Called when the session is over (the refresh answered 401): send the user to the sign-in page. Any
-   * other failure (429, 5xx, the network) keeps the session: the next call tries again.
+   * Called once when an API call finds the session over (its refresh answered 401): send the user to the
+   * sign-in page. Not called by resume() (its `false` says "signed out") or logout(). Any other failure
+   * (429, 5xx, the network) keeps the session: the next call tries again.
    */
   onSessionEnd?: () => void;
 }
@@ -44,7 +45,7 @@ export interface EdgeauthClient {
    * signed in, false when signed out; throws EdgeauthError when the API could not answer (try later).
    */
   resume(): Promise<boolean>;
-  /** Ends the session at the API (when there is one) and forgets the tokens. */
+  /** Ends the session at the API (resuming it first after a reload, when there is one) and forgets the tokens. */
   logout(): Promise<void>;
 }
 
@@ -73,6 +74,8 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
   const requestInit = transport === 'cookie' ? { credentials: 'include' as const } : {};
   let accessToken: string | null = null;
   let refreshing: Promise<boolean> | null = null;
+  /** onSessionEnd was called for the session that ended; the next sign-in or refresh resets it. */
+  let ended = false;
 
   /** Sign-in and refresh calls: no access token, no retry; a 'body' client asks for the token in JSON. */
   const session = createClient<paths>({
@@ -84,6 +87,7 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
 
   async function adopt<T extends Tokens>(tokens: T): Promise<T> {
     accessToken = tokens.token;
+    ended = false;
     if (transport === 'body' && tokens.refresh_token) await store.set(tokens.refresh_token);
     return tokens;
   }
@@ -99,7 +103,6 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
     if (result.response.status === 401) {
       accessToken = null;
       await store.set(null);
-      options.onSessionEnd?.();
       return false;
     }
     await adopt(dataOf(result));
@@ -130,7 +133,12 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
       if (error instanceof EdgeauthError) return false;
       throw error;
     });
-    return refreshed ? send(withAccessToken(retry)) : response;
+    if (refreshed) return send(withAccessToken(retry));
+    if (response.status === 401 && !accessToken && !ended) {
+      ended = true; // one notice per session, however many calls were waiting on the refresh
+      options.onSessionEnd?.();
+    }
+    return response;
   }
 
   const api = createClient<paths>({ baseUrl: options.baseUrl, fetch: authorizedFetch, ...requestInit });
@@ -153,6 +161,8 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
     resume: () => refresh(),
 
     async logout() {
+      // After a reload only the cookie (or the stored token) knows the session: resume it to end it.
+      if (!accessToken) await refresh().catch(() => false);
       if (accessToken) await api.POST('/logout');
       accessToken = null;
       await store.set(null);

@@ -8,5 +8,5 @@ export {
   type TokenStore,
   type Tokens,
 } from './client.js';
-export { EdgeauthError } from './errors.js';
+export { EdgeauthError, type Problem } from './errors.js';
 export type { components, operations, paths } from './openapi.js';
