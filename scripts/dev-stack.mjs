@@ -174,12 +174,17 @@ export async function startDevStack({
     wrangler,
     /** Resolves with wrangler's exit code and signal, whoever stopped it. */
     exited,
-    /** True once GET /health answers 200; false if wrangler exits or two minutes pass first. */
+    /**
+     * True once GET /health answers 200; false if wrangler exits, two minutes pass, or the Worker is up
+     * but has answered 503 (a dependency down) for 15 s in a row: that is an answer, not a slow start.
+     */
     async waitForHealth() {
-      for (let attempt = 0; attempt < 240 && running; attempt++) {
+      let unhealthy = 0;
+      for (let attempt = 0; attempt < 240 && running && unhealthy < 30; attempt++) {
         try {
           const response = await fetch(`${api}/health`);
           if (response.status === 200) return true;
+          unhealthy = response.status === 503 ? unhealthy + 1 : 0;
         } catch {
           // wrangler is still starting
         }

@@ -105,5 +105,16 @@ if (await stack.waitForHealth()) {
     ].join('\n'),
   );
 } else if (!stopping) {
-  console.error(`The API did not become healthy at ${api}/health; see the wrangler output above.`);
+  // Say which dependency is down and who serves it: a leftover DATABASE_URL in the shell is the usual cause.
+  const health = await fetch(`${api}/health`)
+    .then((response) => response.text())
+    .catch((error) => `no answer (${error.message})`);
+  console.error(
+    [
+      `The API did not become healthy at ${api}/health: ${health}`,
+      ...INTEGRATIONS.map(({ id, label }) => `  ${label.padEnd(9)} ${describe(id)}`),
+      'See the wrangler output above; a value of yours (from .dev.vars or the shell) may point somewhere wrong.',
+    ].join('\n'),
+  );
+  await stop(1);
 }

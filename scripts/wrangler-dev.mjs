@@ -6,15 +6,23 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * The lines of a dotenv file for wrangler's `--env-file`. Values are single-quoted (taken literally by
- * dotenv, `#` included) and `$` is escaped, because wrangler expands `$NAME` in env files.
+ * dotenv, `#` included), double-quoted when they hold a `'`, and `$` is escaped, because wrangler expands
+ * `$NAME` in env files.
  * @param {Record<string, string>} vars @returns {string}
  */
 export function renderEnvFile(vars) {
   return Object.entries(vars)
     .map(([name, value]) => {
       if (!NAME.test(name)) throw new Error(`not a variable name: ${JSON.stringify(name)}`);
-      if (/['\r\n]/.test(value)) throw new Error(`${name}: quotes and line breaks cannot go in an env file`);
-      return `${name}='${value.replaceAll('$', '\\$')}'\n`;
+      if (/[\r\n]/.test(value)) throw new Error(`${name}: a line break cannot go in an env file`);
+      const escaped = value.replaceAll('$', '\\$');
+      if (!value.includes("'")) return `${name}='${escaped}'\n`;
+      // Double quotes keep a ' literally; dotenv reads escapes such as \n inside them, so a value that
+      // also holds a " or a backslash cannot be written unchanged (no setting needs one).
+      if (value.includes('"') || value.includes('\\')) {
+        throw new Error(`${name}: a value with both kinds of quotes or a backslash cannot go in an env file`);
+      }
+      return `${name}="${escaped}"\n`;
     })
     .join('');
 }

@@ -53,9 +53,18 @@ describe('renderEnvFile', () => {
     );
   });
 
+  it("double-quotes a value holding a ' (a sender name such as Ann's App)", () => {
+    expect(renderEnvFile({ MAIL_FROM: "Ann's App <a@b.co>", B: "it's $5" })).toBe(
+      'MAIL_FROM="Ann\'s App <a@b.co>"\nB="it\'s \\$5"\n',
+    );
+  });
+
   it('refuses what an env file cannot carry instead of writing a different value', () => {
-    expect(() => renderEnvFile({ A: "it's" })).toThrow(/A: quotes and line breaks/);
-    expect(() => renderEnvFile({ A: 'two\nlines' })).toThrow(/A: quotes and line breaks/);
+    expect(() => renderEnvFile({ A: `it's "quoted"` })).toThrow(/A: a value with both kinds of quotes/);
+    expect(() => renderEnvFile({ A: "it's a\\path" })).toThrow(
+      /A: a value with both kinds of quotes or a backslash/,
+    );
+    expect(() => renderEnvFile({ A: 'two\nlines' })).toThrow(/A: a line break/);
     expect(() => renderEnvFile({ 'NOT A NAME': 'x' })).toThrow(/not a variable name/);
   });
 });
