@@ -55,7 +55,10 @@ async function afterReload(): Promise<string[]> {
   await client.logout();
   expect(client.accessToken === null, 'logout forgets the access token');
   const resumed = await client.resume().catch((error: unknown) => error);
-  expect(resumed === false && sessionEnded, `resume after logout: ${String(resumed)}`);
+  expect(
+    resumed === false && !sessionEnded,
+    `resume after logout: ${String(resumed)} (onSessionEnd: ${sessionEnded})`,
+  );
   const refused = await client.login(email!, 'not the password').catch((error: unknown) => error);
   expect(refused instanceof EdgeauthError && refused.status === 401, `wrong password: ${String(refused)}`);
   return [
