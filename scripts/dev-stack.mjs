@@ -24,14 +24,15 @@ export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export function renderDevVars(settings = {}) {
   const example = readFileSync(path.join(root, '.dev.vars.example'), 'utf8');
   const rest = new Map(Object.entries(settings));
-  const edited = example
-    .replaceAll('generate-me', () => randomBytes(48).toString('base64url'))
-    .replace(/^([A-Z_][A-Z0-9_]*)=.*$/gm, (line, name) => {
-      if (!rest.has(name)) return line;
-      const value = rest.get(name);
+  // Only values: the word also appears in the file's comments, which must keep saying what it means.
+  const edited = example.replace(/^([A-Z_][A-Z0-9_]*)=(.*)$/gm, (line, name, value) => {
+    if (rest.has(name)) {
+      const setting = rest.get(name);
       rest.delete(name);
-      return renderEnvFile({ [name]: value }).trimEnd();
-    });
+      return renderEnvFile({ [name]: setting }).trimEnd();
+    }
+    return value === 'generate-me' ? `${name}=${randomBytes(48).toString('base64url')}` : line;
+  });
   return edited + renderEnvFile(Object.fromEntries(rest));
 }
 
