@@ -18,18 +18,19 @@ import { finishDocument } from './routes/openapi/document';
 import { registerProblemComponents } from './routes/openapi/problem-schema';
 import { validationHook } from './routes/openapi/validation';
 import { pagePaths, pageRoutes } from './routes/pages';
+import type { WorkerOptions } from './services';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Stripe events can carry many invoice lines. */
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 
-export function createApp() {
+export function createApp(options: WorkerOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   app.use(requestId());
   app.use(requestLog());
   app.use(securityHeaders());
-  app.use(provideServices());
+  app.use(provideServices(options));
   app.use(corsAllowList());
   const limitBody = (maxSize: number) =>
     bodyLimit({

@@ -1,7 +1,6 @@
 // Parses and validates the Worker's bindings and variables once per env object.
 // The only module that reads raw `env`; everything else receives the typed `Config`.
 import { z } from 'zod';
-import { type Clock, systemClock } from './lib/clock';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -84,15 +83,6 @@ export class ConfigError extends Error {
 }
 
 const cache = new WeakMap<object, Config>();
-
-/**
- * Tests hand a fake clock to the Worker as a non-string `CLOCK` property of env. Production env
- * holds only strings and bindings, so there it is always the system clock.
- */
-export function clockFrom(env: Env): Clock {
-  const candidate = (env as { CLOCK?: unknown }).CLOCK;
-  return candidate && typeof (candidate as Clock).now === 'function' ? (candidate as Clock) : systemClock;
-}
 
 /** Validates `env` once; a missing or malformed variable is named in the thrown ConfigError. */
 export function parseEnv(env: Env): Config {

@@ -1,29 +1,4 @@
-// The Worker entry: HTTP, the email queue consumer and cron triggers share one app and one createServices.
-import { createApp } from './app';
-import { runScheduled } from './cron/run';
-import { log } from './lib/log';
-import { consumeEmails } from './queue/email-consumer';
-import { EMAIL_QUEUE } from './queue/names';
-import { createServices } from './services';
+// The Worker entry: the Worker as production runs it, on the system clock.
+import { createWorker } from './worker';
 
-const app = createApp();
-
-export default {
-  fetch: app.fetch,
-
-  async queue(batch, env, ctx) {
-    if (batch.queue !== EMAIL_QUEUE) {
-      log('error', 'message batch from an unknown queue', {
-        queue: batch.queue,
-        size: batch.messages.length,
-      });
-      batch.retryAll();
-      return;
-    }
-    await consumeEmails(batch, createServices(env, ctx));
-  },
-
-  async scheduled(controller, env, ctx) {
-    await runScheduled(controller.cron, createServices(env, ctx));
-  },
-} satisfies ExportedHandler<Env, unknown>;
+export default createWorker();

@@ -3,7 +3,6 @@
 // identifier at a higher ceiling and per IP at a much higher one: guessing one account's password stays
 // slow, yet strangers cannot lock its owner out and an office behind one NAT is not one client. They
 // fail closed: if Redis cannot answer in time the route answers 503 rather than letting guesses through.
-import { Ratelimit } from '@upstash/ratelimit';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
@@ -12,6 +11,7 @@ import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import { log } from '../lib/log';
 import { describeError } from '../lib/log-error';
+import type { LimitDecision } from '../services/rate-limiter';
 
 const DECISION_TIMEOUT_MS = 1500;
 /** Ceilings relative to RATE_LIMIT_MAX: one identifier from anywhere, and one IP for anyone. */
@@ -66,21 +66,21 @@ function keysFor(
 
 export function rateLimit(name: string, identify?: Identify, options: RateLimitOptions = {}) {
   return createMiddleware<AppEnv>(async function rateLimitMiddleware(c, next) {
-    const { redis, config } = c.var.services;
+    const { rateLimiter, config } = c.var.services;
     const identifier = identify ? await identify(c) : undefined;
     const keys = keysFor(config, clientIp(c), identifier, options);
     if (keys.length === 0) return next();
     const decide = ({ key, limit }: Key) =>
-      new Ratelimit({
-        redis,
-        limiter: Ratelimit.slidingWindow(limit, `${config.RATE_LIMIT_WINDOW_SECONDS} s`),
-        prefix: `edgeauth:rl:${name}:${limit}`,
-        // Our own deadline below decides; the library's would let the request through on timeout.
-        timeout: 0,
-        ephemeralCache: false,
-        analytics: false,
-      }).limit(key);
-    let decisions: Awaited<ReturnType<Ratelimit['limit']>>[];
+      rateLimiter.hit(
+        {
+          prefix: `edgeauth:rl:${name}:${limit}`,
+          kind: 'sliding',
+          limit,
+          seconds: config.RATE_LIMIT_WINDOW_SECONDS,
+        },
+        key,
+      );
+    let decisions: LimitDecision[];
     try {
       decisions = await withDeadline(Promise.all(keys.map(decide)), DECISION_TIMEOUT_MS);
     } catch (error) {

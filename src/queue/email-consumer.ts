@@ -5,7 +5,6 @@ import { log } from '../lib/log';
 import { describeError } from '../lib/log-error';
 import type { Services } from '../services';
 import { QueuedEmailSchema, SEAL_PURPOSE } from '../services/mail/jobs';
-import { sendViaRelay } from '../services/mail/relay';
 import { MissingSecretError, renderEmail } from '../services/mail/render';
 
 /** Attempts before a job goes to the dead-letter queue (wrangler's max_retries is the backstop). */
@@ -55,7 +54,7 @@ async function deliver(services: Services, message: Message<unknown>): Promise<v
     log('error', 'mail job secret unreadable', fields);
     return deadLetter(services, message, 'secret unreadable');
   }
-  const outcome = await sendViaRelay(services.config, job.to, rendered, job.id);
+  const outcome = await services.mailRelay.send(job.to, rendered, job.id);
   if (outcome.ok) {
     log('info', 'mail sent', fields);
     message.ack();

@@ -5,17 +5,18 @@ import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { DAILY_CLEANUP } from '../../src/cron/schedules';
 import { emailTokens, refreshTokens, sessions, stripeEvents } from '../../src/db/schema';
-import worker from '../../src/index';
 import { createUser, db } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
+import { workerFor } from '../support/worker';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 async function runCleanup(now: Date) {
   const ctx = createExecutionContext();
-  await worker.scheduled(
+  const env = envWithClock(fakeClock(now));
+  await workerFor(env).scheduled(
     createScheduledController({ cron: DAILY_CLEANUP, scheduledTime: now }),
-    envWithClock(fakeClock(now)),
+    env,
     ctx,
   );
   await waitOnExecutionContext(ctx);

@@ -4,9 +4,9 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { HOURLY_SWEEP } from '../../src/cron/schedules';
 import { plans, subscriptions } from '../../src/db/schema';
-import worker from '../../src/index';
 import { createUser, db } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
+import { workerFor } from '../support/worker';
 
 const DAY = 24 * 60 * 60 * 1000;
 const now = new Date('2030-03-01T10:00:00Z');
@@ -14,9 +14,10 @@ const ago = (d: number) => new Date(now.getTime() - d * DAY);
 
 async function sweep() {
   const ctx = createExecutionContext();
-  await worker.scheduled(
+  const env = envWithClock(fakeClock(now));
+  await workerFor(env).scheduled(
     createScheduledController({ cron: HOURLY_SWEEP, scheduledTime: now }),
-    envWithClock(fakeClock(now)),
+    env,
     ctx,
   );
   await waitOnExecutionContext(ctx);

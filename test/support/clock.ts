@@ -1,7 +1,8 @@
-// A controllable clock handed to the Worker through env (see clockFrom in src/env.ts): time moves when
-// the test says so, never by sleeping.
+// A controllable clock the Worker is built with (createWorker({ clock }) in src/worker.ts): time moves
+// when the test says so, never by sleeping.
 import type { Clock } from '../../src/lib/clock';
-import { testEnv } from './worker';
+import { createWorker } from '../../src/worker';
+import { serveEnvWith, testEnv } from './worker';
 
 export interface FakeClock extends Clock {
   advance(seconds: number): void;
@@ -21,7 +22,9 @@ export function fakeClock(start: Date = new Date()): FakeClock {
   };
 }
 
-/** This file's env with the Worker reading time from `clock`. */
+/** This file's env, served (by callWorker and workerFor) by a Worker that reads time from `clock`. */
 export function envWithClock(clock: Clock, overrides: Partial<Env> = {}): Env {
-  return { ...testEnv(overrides), CLOCK: clock } as Env;
+  const env = { ...testEnv(overrides) };
+  serveEnvWith(env, createWorker({ clock }));
+  return env;
 }

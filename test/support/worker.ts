@@ -1,5 +1,6 @@
 // Calls the Worker's real entry (src/index.ts) with this test file's bindings: the same middleware,
-// validation and error envelope as production, against this file's own database.
+// validation and error envelope as production, against this file's own database. An env made by
+// envWithClock (clock.ts) is served by a Worker built on that clock, as src/worker.ts builds any Worker.
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import worker from '../../src/index';
 import { bindings } from './bindings';
@@ -30,9 +31,21 @@ export function testEnv(overrides: Partial<Env> = {}): Env {
   return Object.keys(overrides).length === 0 ? fileEnv : { ...fileEnv, ...overrides };
 }
 
+const workers = new WeakMap<Env, typeof worker>();
+
+/** Serves requests made with `env` by `handler` (a Worker built with other options, e.g. a clock). */
+export function serveEnvWith(env: Env, handler: typeof worker): void {
+  workers.set(env, handler);
+}
+
+/** The Worker that serves `env`: the production entry unless serveEnvWith said otherwise. */
+export function workerFor(env: Env): typeof worker {
+  return workers.get(env) ?? worker;
+}
+
 export async function callWorker(request: Request, env: Env = testEnv()): Promise<Response> {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(request, env, ctx);
+  const response = await workerFor(env).fetch(request, env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

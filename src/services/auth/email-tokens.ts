@@ -1,10 +1,13 @@
 // Single-use tokens sent by email (verification and password-reset links): random, stored as a keyed
 // hash bound to one purpose and one user, expiring, and superseded by the next one of their kind.
+// emailLink issues one and queues the email that carries it.
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { emailTokens } from '../../db/schema';
 import type { Config } from '../../env';
 import { keyedHash, randomToken } from '../../lib/crypto';
+import type { Services } from '../../services';
+import type { UserRow } from './users';
 
 export type EmailTokenPurpose = (typeof emailTokens.$inferSelect)['purpose'];
 
@@ -38,4 +41,15 @@ export async function issueEmailToken(
     }),
   ]);
   return token;
+}
+
+/** Issues a link of `purpose` to the user and queues its email (template named like the purpose). */
+export async function emailLink(
+  s: Services,
+  user: Pick<UserRow, 'id' | 'email' | 'username'>,
+  purpose: EmailTokenPurpose,
+): Promise<void> {
+  const token = await issueEmailToken(s.db, s.config, { userId: user.id, purpose, now: s.clock.now() });
+  const data = { username: user.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE };
+  await s.sendEmail(user.email, { template: purpose, data }, token);
 }

@@ -5,7 +5,7 @@ import { AppError } from '../../errors';
 import type { Services } from '../../services';
 import { mayEmail } from '../mail/throttle';
 import { endHangingOff } from './account-lifecycle';
-import { hashEmailToken, issueEmailToken } from './email-tokens';
+import { emailLink, hashEmailToken } from './email-tokens';
 import { findUserByEmail, type UserRow } from './users';
 
 /**
@@ -16,19 +16,7 @@ export async function requestPasswordReset(s: Services, email: string): Promise<
   const user = await findUserByEmail(s.db, email);
   // Checked before a token is issued: a held-back request must not void the link already sent.
   if (!user?.isActive || !(await mayEmail(s, 'reset_password', user.email))) return;
-  const token = await issueEmailToken(s.db, s.config, {
-    userId: user.id,
-    purpose: 'reset_password',
-    now: s.clock.now(),
-  });
-  await s.sendEmail(
-    user.email,
-    {
-      template: 'reset_password',
-      data: { username: user.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE },
-    },
-    token,
-  );
+  await emailLink(s, user, 'reset_password');
 }
 
 /**

@@ -8,7 +8,7 @@ import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
 import { EMAIL_COOLDOWN_SECONDS, mayEmail } from '../mail/throttle';
 import { endHangingOff } from './account-lifecycle';
-import { hashEmailToken, issueEmailToken } from './email-tokens';
+import { emailLink, hashEmailToken } from './email-tokens';
 import { normalizeEmail, type PublicUser, type UserRow } from './users';
 
 /** A new verification link on request; one a minute per address at most (429 otherwise). */
@@ -21,19 +21,7 @@ export async function sendVerificationEmail(s: Services, user: Pick<UserRow, 'id
       { 'Retry-After': String(EMAIL_COOLDOWN_SECONDS) },
     );
   }
-  const token = await issueEmailToken(s.db, s.config, {
-    userId: user.id,
-    purpose: 'verify_email',
-    now: s.clock.now(),
-  });
-  await s.sendEmail(
-    user.email,
-    {
-      template: 'verify_email',
-      data: { username: user.username, expiresInSeconds: s.config.VALIDATION_TOKEN_EXPIRE },
-    },
-    token,
-  );
+  await emailLink(s, user, 'verify_email');
 }
 
 /**

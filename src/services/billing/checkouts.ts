@@ -10,7 +10,7 @@ import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { LIVE_STATUSES } from './access';
 import { getActivePlanByCode } from './plan-catalog';
-import { callStripe, idempotencyKey, stripeClient, stripeFailure } from './stripe-client';
+import { callStripe, idempotencyKey, stripeFailure } from './stripe-client';
 import { currentSubscriptionQuery } from './subscriptions';
 
 export type CheckoutRow = typeof checkouts.$inferSelect;
@@ -32,7 +32,7 @@ export type ExpiryOutcome = { paid: false } | { paid: true; subscriptionId: stri
  * expired meanwhile, and the session itself says which (and, if paid, which subscription it started).
  */
 export async function expireCheckout(s: Services, stripeSessionId: string): Promise<ExpiryOutcome> {
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   try {
     await stripe.checkout.sessions.expire(stripeSessionId);
     return { paid: false };
@@ -67,7 +67,7 @@ export function markCheckoutStatement(
 /** The user's Stripe customer, created once: the idempotency key and a conditional update make a race harmless. */
 async function ensureCustomer(s: Services, user: UserRow): Promise<string> {
   if (user.stripeCustomerId) return user.stripeCustomerId;
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const key = await idempotencyKey('customer', user.id);
   const customer = await callStripe('create the customer', () =>
     stripe.customers.create(
@@ -132,7 +132,7 @@ export async function subscribe(s: Services, user: UserRow, planCode: string): P
   }
   const customer = await ensureCustomer(s, user);
   const now = s.clock.now();
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   // The checkout this one replaces is part of the key: A, then B, then A again is a new session.
   const key = await idempotencyKey(
     'checkout',

@@ -8,7 +8,7 @@ import { log } from '../../lib/log';
 import { describeError } from '../../lib/log-error';
 import type { Services } from '../../services';
 import { type BillingPeriod, forgetCachedPlans, getPlan, type PlanRow, type PlanTier } from './plan-catalog';
-import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
+import { callStripe, idempotencyKey } from './stripe-client';
 
 export interface PlanInput {
   code: string;
@@ -36,7 +36,7 @@ async function createPrice(
   input: Pick<PlanInput, 'price_cents' | 'currency' | 'billing_period'>,
   version: string,
 ) {
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const key = await idempotencyKey(
     'price',
     productId,
@@ -73,7 +73,7 @@ async function archiveQuietly(what: string, work: () => Promise<unknown>) {
 export async function createPlan(s: Services, input: PlanInput): Promise<PlanRow> {
   const [taken] = await s.db.select({ id: plans.id }).from(plans).where(eq(plans.code, input.code)).limit(1);
   if (taken) throw new AppError('PLAN_CODE_TAKEN', 'A plan with this code exists (codes are never reused)');
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   // The whole request is in the key: an identical retry reuses the product, a corrected one makes a new one.
   const productKey = await idempotencyKey('product', input);
   const product = await callStripe('create the product', () =>
@@ -191,7 +191,7 @@ export function updatePlan(s: Services, id: string, patch: PlanPatch): Promise<P
 
 async function applyPlanPatch(s: Services, lease: PlanLease, patch: PlanPatch): Promise<PlanRow> {
   const { plan } = lease;
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const productId = plan.stripeProductId;
   if (!productId) throw new AppError('CONFLICT', 'This plan has no Stripe product');
   const priceChanged =
@@ -265,7 +265,7 @@ export function retirePlan(s: Services, id: string): Promise<void> {
 async function archivePlan(s: Services, lease: PlanLease): Promise<void> {
   const { plan } = lease;
   if (!plan.isActive) throw new AppError('CONFLICT', 'Plan already deleted.');
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const productId = plan.stripeProductId;
   const priceId = plan.stripePriceId;
   // Keyed by the plan's version: retiring again after a restore is a new request, not a replay.

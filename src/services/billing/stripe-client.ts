@@ -8,32 +8,44 @@ import { describeError } from '../../lib/log-error';
 
 type StripeConfig = Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>;
 
-const clients = new Map<string, Stripe>();
-
-export function stripeClient(config: StripeConfig): Stripe {
-  if (!config.STRIPE_SECRET_KEY) throw new AppError('FEATURE_NOT_CONFIGURED', 'Billing is not configured');
-  const cacheKey = `${config.STRIPE_API_BASE ?? ''}\n${config.STRIPE_SECRET_KEY}`;
-  let client = clients.get(cacheKey);
-  if (!client) {
-    const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
-    client = new Stripe(config.STRIPE_SECRET_KEY, {
-      httpClient: Stripe.createFetchHttpClient(),
-      maxNetworkRetries: 1,
-      timeout: 10_000,
-      ...(base
-        ? {
-            host: base.hostname,
-            port: base.port || undefined,
-            protocol: base.protocol.replace(':', '') as 'http' | 'https',
-          }
-        : {}),
-    });
-    clients.set(cacheKey, client);
-  }
-  return client;
+export interface StripeGateway {
+  /** The SDK client; 503 FEATURE_NOT_CONFIGURED when STRIPE_SECRET_KEY is unset. */
+  client(): Stripe;
+  /** The event payload of a delivery whose signature checks out on the raw body; throws otherwise. */
+  verifyWebhook(rawBody: string, signature: string, secret: string): Promise<unknown>;
 }
 
-export const webhookCrypto = Stripe.createSubtleCryptoProvider();
+const webhookCrypto = Stripe.createSubtleCryptoProvider();
+
+export function createStripeGateway(config: StripeConfig): StripeGateway {
+  let client: Stripe | undefined;
+  const gateway: StripeGateway = {
+    client() {
+      if (!config.STRIPE_SECRET_KEY)
+        throw new AppError('FEATURE_NOT_CONFIGURED', 'Billing is not configured');
+      if (!client) {
+        const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
+        client = new Stripe(config.STRIPE_SECRET_KEY, {
+          httpClient: Stripe.createFetchHttpClient(),
+          maxNetworkRetries: 1,
+          timeout: 10_000,
+          ...(base
+            ? {
+                host: base.hostname,
+                port: base.port || undefined,
+                protocol: base.protocol.replace(':', '') as 'http' | 'https',
+              }
+            : {}),
+        });
+      }
+      return client;
+    },
+    // The default 300 s tolerance refuses a replay of an old, validly signed delivery.
+    verifyWebhook: (rawBody, signature, secret) =>
+      gateway.client().webhooks.constructEventAsync(rawBody, signature, secret, undefined, webhookCrypto),
+  };
+  return gateway;
+}
 
 /**
  * A Stripe idempotency key for one logical write: the same parts give the same key, so a retried

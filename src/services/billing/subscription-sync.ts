@@ -13,25 +13,39 @@ import type { WebhookInvoice } from './webhook-event';
 const Uuid = z.uuid();
 const uuidOrNull = (value: unknown) => (Uuid.safeParse(value).success ? (value as string) : null);
 
+/** What our row records of a Stripe subscription observed at `observedAt` (and who and what it is for). */
+export function subscriptionFacts(sub: Stripe.Subscription, observedAt: Date) {
+  const item = sub.items.data[0];
+  return {
+    status: sub.status,
+    stripeSubscriptionId: sub.id,
+    customerId: idOf(sub.customer),
+    metaUser: uuidOrNull(sub.metadata?.user_id),
+    metaPlan: uuidOrNull(sub.metadata?.plan_id),
+    priceId: item?.price.id ?? null,
+    currentPeriodStart: fromUnix(item?.current_period_start),
+    currentPeriodEnd: fromUnix(item?.current_period_end),
+    cancelAtPeriodEnd: sub.cancel_at_period_end,
+    canceledAt: fromUnix(sub.canceled_at),
+    endedAt: fromUnix(sub.ended_at),
+    pastDueSince: sub.status === 'past_due' ? observedAt : null,
+  };
+}
+
 /** The upsert for a subscription as Stripe shows it now (`observedAt`). */
 export function upsertSubscriptionStatement(db: Database, sub: Stripe.Subscription, observedAt: Date) {
-  const item = sub.items.data[0];
-  const customerId = idOf(sub.customer);
-  const metaUser = uuidOrNull(sub.metadata?.user_id);
-  const metaPlan = uuidOrNull(sub.metadata?.plan_id);
-  const priceId = item?.price.id ?? null;
+  const f = subscriptionFacts(sub, observedAt);
   return db.execute(sql`
     insert into ${subscriptions} (
       user_id, plan_id, status, stripe_subscription_id, stripe_customer_id, current_period_start,
       current_period_end, cancel_at_period_end, canceled_at, ended_at, past_due_since, stripe_event_at,
       created_at, updated_at)
-    select u.id, p.id, ${sub.status}, ${sub.id}, ${customerId}, ${fromUnix(item?.current_period_start)},
-      ${fromUnix(item?.current_period_end)}, ${sub.cancel_at_period_end}, ${fromUnix(sub.canceled_at)},
-      ${fromUnix(sub.ended_at)}, ${sub.status === 'past_due' ? observedAt : null}, ${observedAt},
-      ${observedAt}, ${observedAt}
+    select u.id, p.id, ${f.status}, ${f.stripeSubscriptionId}, ${f.customerId}, ${f.currentPeriodStart},
+      ${f.currentPeriodEnd}, ${f.cancelAtPeriodEnd}, ${f.canceledAt}, ${f.endedAt}, ${f.pastDueSince},
+      ${observedAt}, ${observedAt}, ${observedAt}
     from ${users} u, ${plans} p
-    where u.id = coalesce(${metaUser}::uuid, (select id from ${users} where stripe_customer_id = ${customerId}))
-      and p.id = coalesce((select id from ${plans} where stripe_price_id = ${priceId}), ${metaPlan}::uuid)
+    where u.id = coalesce(${f.metaUser}::uuid, (select id from ${users} where stripe_customer_id = ${f.customerId}))
+      and p.id = coalesce((select id from ${plans} where stripe_price_id = ${f.priceId}), ${f.metaPlan}::uuid)
     on conflict (stripe_subscription_id) do update set
       plan_id = excluded.plan_id,
       status = excluded.status,

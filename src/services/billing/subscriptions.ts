@@ -8,7 +8,7 @@ import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { type Access, accessOf, LIVE_STATUSES } from './access';
 import { getActivePlanByCode, type PlanRow, toPublicPlan } from './plan-catalog';
-import { callStripe, idempotencyKey, stripeClient } from './stripe-client';
+import { callStripe, idempotencyKey } from './stripe-client';
 import { upsertSubscriptionStatement } from './subscription-sync';
 
 type SubscriptionRow = typeof subscriptions.$inferSelect;
@@ -57,7 +57,7 @@ async function liveSubscription(s: Services, userId: string) {
 }
 
 async function stripeItemId(s: Services, stripeSubscriptionId: string) {
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const sub = await callStripe('read the subscription', () =>
     stripe.subscriptions.retrieve(stripeSubscriptionId),
   );
@@ -76,7 +76,7 @@ async function targetPlanFor(s: Services, userId: string, planCode: string) {
 export async function previewUpgrade(s: Services, user: UserRow, planCode: string) {
   const { subscription, target } = await targetPlanFor(s, user.id, planCode);
   const itemId = await stripeItemId(s, subscription.stripeSubscriptionId);
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const prorationDate = Math.floor(s.clock.now().getTime() / 1000);
   const preview = await callStripe('preview the change', () =>
     stripe.invoices.createPreview({
@@ -117,7 +117,7 @@ async function applyNow(
 export async function changePlan(s: Services, user: UserRow, planCode: string) {
   const { subscription, target } = await targetPlanFor(s, user.id, planCode);
   const itemId = await stripeItemId(s, subscription.stripeSubscriptionId);
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const key = await idempotencyKey(
     'change-plan',
     subscription.id,
@@ -154,7 +154,7 @@ export async function setCancelAtPeriodEnd(s: Services, user: UserRow, cancel: b
   if (!cancel && subscription.currentPeriodEnd && subscription.currentPeriodEnd <= s.clock.now()) {
     throw new AppError('SUBSCRIPTION_STATE', 'The billing period has already ended; subscribe again.');
   }
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const key = await idempotencyKey(
     'cancel-at-period-end',
     subscription.id,
@@ -173,7 +173,7 @@ export async function setCancelAtPeriodEnd(s: Services, user: UserRow, cancel: b
 
 export async function portalUrl(s: Services, user: UserRow): Promise<string> {
   if (!user.stripeCustomerId) throw new AppError('NOT_FOUND', 'No billing account yet; subscribe first.');
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const session = await callStripe('open the billing portal', () =>
     stripe.billingPortal.sessions.create({
       customer: user.stripeCustomerId!,

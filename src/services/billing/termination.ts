@@ -7,13 +7,13 @@ import { idOf } from '../../lib/stripe-ids';
 import type { Services } from '../../services';
 import { LIVE_STATUSES } from './access';
 import { expireCheckout, markCheckoutStatement, openCheckoutsQuery } from './checkouts';
-import { callStripe, stripeClient, stripeFailure } from './stripe-client';
+import { callStripe, stripeFailure } from './stripe-client';
 import { upsertSubscriptionStatement } from './subscription-sync';
 import { currentSubscriptionQuery } from './subscriptions';
 
 /** Cancels at once, without proration credit; a subscription that is already cancelled is read back. */
 export async function cancelNow(s: Services, stripeSubscriptionId: string): Promise<Stripe.Subscription> {
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   let refusal: unknown;
   try {
     return await stripe.subscriptions.cancel(
@@ -49,7 +49,7 @@ export async function refundLatestInvoice(
 ): Promise<Refund | null> {
   const invoiceId = idOf(subscription.latest_invoice);
   if (!invoiceId) return null;
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   const payments = await callStripe('read the invoice payments', () =>
     stripe.invoicePayments.list({ invoice: invoiceId, limit: 10 }),
   );
@@ -78,10 +78,12 @@ async function refundPayment(
   currency: string,
 ): Promise<Refund> {
   try {
-    const refund = await stripeClient(s.config).refunds.create(
-      { payment_intent: paymentIntent, metadata: { subscription: subscriptionId } },
-      { idempotencyKey: `refund:${paymentIntent}` },
-    );
+    const refund = await s.stripe
+      .client()
+      .refunds.create(
+        { payment_intent: paymentIntent, metadata: { subscription: subscriptionId } },
+        { idempotencyKey: `refund:${paymentIntent}` },
+      );
     return { amountCents: refund.amount, currency: refund.currency };
   } catch (error) {
     if (

@@ -1,8 +1,11 @@
 // The Stripe event as this app reads it, parsed with zod once the signature has been checked: a correctly
 // signed but malformed event (a bug or a test at the sender) becomes a 400 that writes nothing, instead
-// of a 500 from deep inside the handler or a NUL byte the database refuses.
+// of a 500 from deep inside the handler or a NUL byte the database refuses. Also what an event is about:
+// its subscription and the email it warrants.
 import { z } from 'zod';
+import type { SubscriptionNotice } from '../../../emails/subscription';
 import { AppError } from '../../errors';
+import { idOf } from '../../lib/stripe-ids';
 
 export const HANDLED_EVENTS = {
   'checkout.session.completed': 'checkout',
@@ -127,4 +130,35 @@ function parseSubject(kind: WebhookSubject['kind'], data: unknown, now: Date): W
     case 'unhandled':
       return { kind };
   }
+}
+
+/** The Stripe subscription an event is about, if any. */
+export function subscriptionIdOf(subject: WebhookSubject): string | null {
+  switch (subject.kind) {
+    case 'subscription':
+      return subject.data.object.id;
+    case 'checkout':
+      return idOf(subject.session.subscription);
+    case 'invoice':
+      return idOf(subject.invoice.parent?.subscription_details?.subscription);
+    case 'unhandled':
+      return null;
+  }
+}
+
+/** The email an event warrants for the subscriber, if any. */
+export function noticeFor({ type, subject }: WebhookEvent): SubscriptionNotice | null {
+  if (subject.kind === 'invoice') {
+    if (type === 'invoice.payment_failed') return 'payment_failed';
+    const reason = type === 'invoice.paid' ? subject.invoice.billing_reason : null;
+    return reason === 'subscription_create' ? 'started' : reason === 'subscription_cycle' ? 'renewed' : null;
+  }
+  if (subject.kind !== 'subscription') return null;
+  if (type === 'customer.subscription.deleted') return 'ended';
+  if (type !== 'customer.subscription.updated') return null;
+  const { object: sub, previous_attributes: previous = {} } = subject.data;
+  if (previous.cancel_at_period_end === false && sub.cancel_at_period_end) return 'cancel_scheduled';
+  // Items also change at every renewal (their period dates): only a different price is a plan change.
+  const before = previous.items?.data[0]?.price?.id;
+  return before && before !== sub.items?.data[0]?.price.id ? 'plan_changed' : null;
 }

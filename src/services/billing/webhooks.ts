@@ -8,19 +8,18 @@ import type { SubscriptionNotice } from '../../../emails/subscription';
 import { stripeEvents } from '../../db/schema';
 import { AppError } from '../../errors';
 import { log } from '../../lib/log';
-import { idOf } from '../../lib/stripe-ids';
 import { fromUnix } from '../../lib/time';
 import type { Services } from '../../services';
 import { LIVE_STATUSES } from './access';
 import { markCheckoutStatement } from './checkouts';
-import { callStripe, isMissingAtStripe, stripeClient, webhookCrypto } from './stripe-client';
+import { callStripe, isMissingAtStripe } from './stripe-client';
 import {
   notificationTargetStatement,
   upsertPaymentStatement,
   upsertSubscriptionStatement,
 } from './subscription-sync';
 import { cancelNow, refundLatestInvoice } from './termination';
-import { parseWebhookEvent, type WebhookEvent, type WebhookSubject } from './webhook-event';
+import { noticeFor, parseWebhookEvent, subscriptionIdOf, type WebhookEvent } from './webhook-event';
 
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored';
 
@@ -33,44 +32,14 @@ export async function verifyWebhook(
   if (!secret) throw new AppError('FEATURE_NOT_CONFIGURED', 'Billing webhooks are not configured');
   if (!signature) throw new AppError('INVALID_SIGNATURE', 'Missing Stripe-Signature header');
   // Outside the try: a missing STRIPE_SECRET_KEY is a configuration problem (503), not a bad signature.
-  const stripe = stripeClient(s.config);
+  s.stripe.client();
   let payload: unknown;
   try {
-    // The default 300 s tolerance refuses a replay of an old, validly signed delivery.
-    payload = await stripe.webhooks.constructEventAsync(rawBody, signature, secret, undefined, webhookCrypto);
+    payload = await s.stripe.verifyWebhook(rawBody, signature, secret);
   } catch {
     throw new AppError('INVALID_SIGNATURE', 'Stripe signature verification failed');
   }
   return parseWebhookEvent(payload, s.clock.now());
-}
-
-function subscriptionIdOf(subject: WebhookSubject): string | null {
-  switch (subject.kind) {
-    case 'subscription':
-      return subject.data.object.id;
-    case 'checkout':
-      return idOf(subject.session.subscription);
-    case 'invoice':
-      return idOf(subject.invoice.parent?.subscription_details?.subscription);
-    case 'unhandled':
-      return null;
-  }
-}
-
-function noticeFor({ type, subject }: WebhookEvent): SubscriptionNotice | null {
-  if (subject.kind === 'invoice') {
-    if (type === 'invoice.payment_failed') return 'payment_failed';
-    const reason = type === 'invoice.paid' ? subject.invoice.billing_reason : null;
-    return reason === 'subscription_create' ? 'started' : reason === 'subscription_cycle' ? 'renewed' : null;
-  }
-  if (subject.kind !== 'subscription') return null;
-  if (type === 'customer.subscription.deleted') return 'ended';
-  if (type !== 'customer.subscription.updated') return null;
-  const { object: sub, previous_attributes: previous = {} } = subject.data;
-  if (previous.cancel_at_period_end === false && sub.cancel_at_period_end) return 'cancel_scheduled';
-  // Items also change at every renewal (their period dates): only a different price is a plan change.
-  const before = previous.items?.data[0]?.price?.id;
-  return before && before !== sub.items?.data[0]?.price.id ? 'plan_changed' : null;
 }
 
 /** A completed or expired Checkout is no longer open: the one-open-checkout rule frees the user. */
@@ -112,7 +81,7 @@ async function recordUnapplied(
  * answer will not change, so Stripe must not retry; an outage or other failure still does (5xx).
  */
 async function currentSubscription(s: Services, id: string): Promise<Stripe.Subscription | null> {
-  const stripe = stripeClient(s.config);
+  const stripe = s.stripe.client();
   return callStripe('read the subscription', () =>
     stripe.subscriptions.retrieve(id).catch((error: unknown) => {
       if (isMissingAtStripe(error)) return null;
@@ -243,7 +212,7 @@ async function refuseSubscription(
   const invoiceId =
     typeof canceled.latest_invoice === 'string' ? canceled.latest_invoice : canceled.latest_invoice?.id;
   const invoice = invoiceId
-    ? await callStripe('read the invoice', () => stripeClient(s.config).invoices.retrieve(invoiceId))
+    ? await callStripe('read the invoice', () => s.stripe.client().invoices.retrieve(invoiceId))
     : null;
   const recordRefund = invoice && refund ? upsertPaymentStatement(s.db, invoice, 'refunded', now) : null;
   const results = await s.db.batch([

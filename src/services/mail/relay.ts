@@ -51,7 +51,16 @@ function requestFor(config: RelayConfig, to: string, email: RenderedEmail, idemp
   });
 }
 
-export async function sendViaRelay(
+export interface MailRelay {
+  /** Sends one email; the idempotency key makes a retried send deliver once. Never throws. */
+  send(to: string, email: RenderedEmail, idempotencyKey: string): Promise<SendOutcome>;
+}
+
+export function createMailRelay(config: RelayConfig): MailRelay {
+  return { send: (to, email, idempotencyKey) => sendViaRelay(config, to, email, idempotencyKey) };
+}
+
+async function sendViaRelay(
   config: RelayConfig,
   to: string,
   email: RenderedEmail,

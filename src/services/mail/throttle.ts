@@ -1,7 +1,6 @@
 // Per-recipient limits on the emails a stranger can cause (a code, a reset link, a verification link, a
 // sign-up notice, the deletion notice of a never-verified account): at most one of a kind per address per minute and five an hour, so nobody can flood a
 // mailbox through our forms. Security notices that follow the owner's own actions are never held back.
-import { Ratelimit } from '@upstash/ratelimit';
 import { AppError } from '../../errors';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
@@ -23,13 +22,6 @@ const REDIS_TIMEOUT_MS = 1500;
  */
 export async function mayEmail(s: Services, kind: ThrottledEmail, address: string): Promise<boolean> {
   const email = address.trim().toLowerCase();
-  const hourly = new Ratelimit({
-    redis: s.redis,
-    limiter: Ratelimit.fixedWindow(EMAILS_PER_HOUR, '3600 s'),
-    prefix: `edgeauth:mail:hourly:${kind}`,
-    timeout: 0,
-    ephemeralCache: false,
-  });
   try {
     return await withDeadline(
       (async () => {
@@ -37,7 +29,14 @@ export async function mayEmail(s: Services, kind: ThrottledEmail, address: strin
           nx: true,
           ex: EMAIL_COOLDOWN_SECONDS,
         });
-        return first === 'OK' && (await hourly.limit(email)).success;
+        if (first !== 'OK') return false;
+        const hourly = {
+          prefix: `edgeauth:mail:hourly:${kind}`,
+          kind: 'fixed',
+          limit: EMAILS_PER_HOUR,
+          seconds: 3600,
+        } as const;
+        return (await s.rateLimiter.hit(hourly, email)).success;
       })(),
       REDIS_TIMEOUT_MS,
     );

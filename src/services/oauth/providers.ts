@@ -193,13 +193,23 @@ function github(config: OAuthConfig): OAuthProvider | null {
   };
 }
 
-export function oauthProvider(config: OAuthConfig, name: ProviderName): OAuthProvider {
-  const provider = name === 'google' ? google(config) : github(config);
-  if (!provider) {
-    throw new AppError(
-      'FEATURE_NOT_CONFIGURED',
-      `${name === 'google' ? 'Google' : 'GitHub'} sign-in is not configured`,
-    );
-  }
-  return provider;
+export interface OAuthProviders {
+  /** The configured provider; 503 FEATURE_NOT_CONFIGURED when its client id or secret is unset. */
+  get(name: ProviderName): OAuthProvider;
+}
+
+export function createOAuthProviders(config: OAuthConfig): OAuthProviders {
+  const configured = { google: google(config), github: github(config) };
+  return {
+    get(name) {
+      const provider = configured[name];
+      if (!provider) {
+        throw new AppError(
+          'FEATURE_NOT_CONFIGURED',
+          `${name === 'google' ? 'Google' : 'GitHub'} sign-in is not configured`,
+        );
+      }
+      return provider;
+    },
+  };
 }

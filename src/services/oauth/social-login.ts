@@ -13,7 +13,7 @@ import { endHangingOff, everything } from '../auth/account-lifecycle';
 import { type SessionGrant, signIn } from '../auth/login';
 import type { ClientInfo } from '../auth/sessions';
 import { findUserByEmail, type UserRow } from '../auth/users';
-import { type OAuthProvider, oauthProvider, type ProviderName, type ProviderProfile } from './providers';
+import type { OAuthProvider, ProviderName, ProviderProfile } from './providers';
 
 export const OAUTH_COOKIE_TTL_SECONDS = 600;
 const SEAL_PURPOSE = 'oauth-flow';
@@ -53,7 +53,7 @@ export function allowedRedirect(
 }
 
 export async function startOAuth(s: Services, name: ProviderName, redirectTo?: string) {
-  const provider = oauthProvider(s.config, name);
+  const provider = s.oauth.get(name);
   const flow: FlowState = {
     provider: name,
     state: generateState(),
@@ -100,7 +100,7 @@ export async function completeOAuth(
   cookie: string | undefined,
   client: ClientInfo,
 ): Promise<{ grant: SessionGrant; redirectTo: string | null }> {
-  const provider = oauthProvider(s.config, name);
+  const provider = s.oauth.get(name);
   if (callback.error) throw new AppError('OAUTH_DENIED', `${provider.label} sign-in was not completed`);
   if (!callback.code || !callback.state)
     throw new AppError('OAUTH_CALLBACK_INVALID', 'Invalid OAuth callback');
