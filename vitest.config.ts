@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { GUARD_WORKER, outboundGuardWorker } from './test/support/outbound-guard.ts';
 
 /** The Stripe SDK's source maps name files it does not ship: without this, one warning per module. */
 const stripeWithoutSourceMaps = {
@@ -76,6 +77,9 @@ export default defineConfig({
           TEST_OAUTH_URL: inject('oauthUrl'),
           TEST_STRIPE_URL: inject('stripeUrl'),
         },
+        // A request to any host but loopback (where the stand-ins listen) fails the run.
+        outboundService: GUARD_WORKER,
+        workers: [outboundGuardWorker],
         // Deliver queued email almost at once, so tests read it from the mail sink without waiting.
         queueConsumers: { 'edgeauth-email': { maxBatchTimeout: 0.05, maxRetries: 6 } },
       },

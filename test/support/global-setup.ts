@@ -2,6 +2,7 @@
 // TEST_POSTGRES_URL / TEST_REDIS_URL switch the stand-ins from the embedded engines to real servers.
 import type { TestProject } from 'vitest/node';
 import { startStandins } from '../../scripts/standins/index.mjs';
+import { refusedOutbound } from './outbound-guard';
 import { startResultsSink } from './results-sink';
 
 declare module 'vitest' {
@@ -49,5 +50,9 @@ export default async function setup(project: TestProject) {
   return async () => {
     await results.close();
     await standins.close();
+    const refused = refusedOutbound();
+    if (refused.length > 0) {
+      throw new Error(`Tests sent requests to hosts nobody stood up:\n${refused.join('\n')}`);
+    }
   };
 }
