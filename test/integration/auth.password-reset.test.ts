@@ -4,7 +4,15 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { emailTokens } from '../../src/db/schema';
-import { bearer, createUser, db, login, PASSWORD, reloadUser, uniqueEmail } from '../support/accounts';
+import {
+  createUser,
+  db,
+  expectSignedOut,
+  PASSWORD,
+  reloadUser,
+  signInTwice,
+  uniqueEmail,
+} from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { linkIn, type Mail, mailsTo, skipMailCooldown, waitForMail } from '../support/mailbox';
 import { expectProblem } from '../support/problem';
@@ -106,13 +114,7 @@ describe('POST /forget-password', () => {
 describe('POST /new-password', () => {
   it('sets the password, verifies the email, revokes every session and sends a notice', async () => {
     const user = await createUser({ isVerified: false });
-    const browser = await login(user.email);
-    const native = await api('/login', {
-      method: 'POST',
-      json: { email: user.email, password: PASSWORD },
-      headers: { 'X-Refresh-Token-Transport': 'body' },
-    });
-    const nativeGrant = (await native.json()) as { token: string; refresh_token: string };
+    const sessions = await signInTwice(user.email);
     const token = await requestResetToken(user.email);
 
     const response = await newPassword({ token, password: NEW_PASSWORD });
@@ -125,21 +127,7 @@ describe('POST /new-password', () => {
     expect(await loginStatus(user.email, NEW_PASSWORD)).toBe(200);
     expect((await reloadUser(user.id))!.isVerified).toBe(true);
 
-    for (const accessToken of [browser.token, nativeGrant.token]) {
-      const me = await api('/me', { headers: bearer(accessToken) });
-      expect(me.headers.get('www-authenticate')).toBe('Bearer realm="api", error="invalid_token"');
-      await expectProblem(me, 401, 'SESSION_REVOKED');
-    }
-    const cookieRefresh = await api('/refresh-token', {
-      method: 'POST',
-      headers: { cookie: `edgeauth_refresh=${browser.refreshCookie}`, origin: 'http://app.edgeauth.test' },
-    });
-    await expectProblem(cookieRefresh, 401, 'INVALID_REFRESH_TOKEN');
-    const bodyRefresh = await api('/refresh-token', {
-      method: 'POST',
-      json: { refresh_token: nativeGrant.refresh_token },
-    });
-    await expectProblem(bodyRefresh, 401, 'INVALID_REFRESH_TOKEN');
+    await expectSignedOut(sessions);
 
     const notice = await mailWithSubject(user.email, RESET_NOTICE_SUBJECT, 2);
     expect(notice.Text).toContain('every device was signed out');

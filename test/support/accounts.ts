@@ -1,9 +1,11 @@
 // Test factories for accounts and sessions, written through the Worker's own services and routes.
 import { eq } from 'drizzle-orm';
+import { expect } from 'vitest';
 import { createDatabase } from '../../src/db/client';
 import { users } from '../../src/db/schema';
 import { parseEnv } from '../../src/env';
 import { PasswordHasher } from '../../src/services/auth/password-hasher';
+import { expectProblem } from './problem';
 import { api, testEnv } from './worker';
 
 const hasher = new PasswordHasher();
@@ -78,6 +80,43 @@ export function refreshCookieOf(response: Response): string | undefined {
 }
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export interface TwoSessions {
+  /** A browser session: its refresh token travels in the cookie. */
+  browser: SignedIn;
+  /** A native client's session: its refresh token travels in the body. */
+  nativeGrant: { token: string; refresh_token: string };
+}
+
+/** Signs the user in twice, once as a browser and once as a native client. */
+export async function signInTwice(email: string): Promise<TwoSessions> {
+  const browser = await login(email);
+  const native = await api('/login', {
+    method: 'POST',
+    json: { email, password: PASSWORD },
+    headers: { 'X-Refresh-Token-Transport': 'body' },
+  });
+  return { browser, nativeGrant: (await native.json()) as TwoSessions['nativeGrant'] };
+}
+
+/** Neither session's access token nor refresh token (cookie or body) is accepted any more. */
+export async function expectSignedOut({ browser, nativeGrant }: TwoSessions): Promise<void> {
+  for (const token of [browser.token, nativeGrant.token]) {
+    const me = await api('/me', { headers: bearer(token) });
+    expect(me.headers.get('www-authenticate')).toBe('Bearer realm="api", error="invalid_token"');
+    await expectProblem(me, 401, 'SESSION_REVOKED');
+  }
+  const cookieRefresh = await api('/refresh-token', {
+    method: 'POST',
+    headers: { cookie: `edgeauth_refresh=${browser.refreshCookie}`, origin: 'http://app.edgeauth.test' },
+  });
+  await expectProblem(cookieRefresh, 401, 'INVALID_REFRESH_TOKEN');
+  const bodyRefresh = await api('/refresh-token', {
+    method: 'POST',
+    json: { refresh_token: nativeGrant.refresh_token },
+  });
+  await expectProblem(bodyRefresh, 401, 'INVALID_REFRESH_TOKEN');
+}
 
 /** A refresh token: `<session id>.<secret>.<tag>`, all URL- and cookie-safe. */
 export const REFRESH_TOKEN_SHAPE = /^[0-9a-f-]{36}\.[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{22}$/;
