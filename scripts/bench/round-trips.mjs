@@ -25,6 +25,16 @@ export const BUDGET = {
  * Runs every route once against the Worker at `apiUrl` and returns one row per route:
  * {label, roundTrips, queries, budget, status}. Leaves behind users and a plan the later phases use.
  */
+async function clearMailCooldown(upstash, kind, email) {
+  const response = await fetch(upstash.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${upstash.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(['DEL', `edgeauth:mail:cooldown:${kind}:${email}`]),
+  });
+  if (!response.ok)
+    throw new Error(`clearing the mail cooldown: ${response.status} ${await response.text()}`);
+}
+
 export async function measureRoundTrips({ apiUrl, standins }) {
   const call = createClient(apiUrl);
   const counter = createRoundTripCounter(standins.neon.url, standins.neon.defaultDatabase);
@@ -225,6 +235,9 @@ export async function measureRoundTrips({ apiUrl, standins }) {
     200,
     'second user login',
   ).body.token;
+  // Registration just sent the first link; the once-a-minute cooldown would refuse a second one now, and the
+  // bench measures the work of sending it, so it clears the cooldown at Redis first.
+  await clearMailCooldown(standins.upstash, 'verify_email', otherEmail);
   await measure('POST /request/verify', { expect: 202 }, () =>
     call('/request/verify', { method: 'POST', token: other }),
   );

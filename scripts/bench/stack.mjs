@@ -7,7 +7,10 @@ import { startStandins } from '../standins/index.mjs';
 import { freePort, startWranglerDev } from './processes.mjs';
 
 export const ADMIN_EMAIL = 'admin@bench.test';
-/** So load generation measures the work, not 429s; the limiter still runs (and calls Redis) on every request. */
+/**
+ * So load generation measures the work, not 429s (the refresh chains reuse a handful of sessions); the limiter
+ * still runs (and calls Redis) on every request.
+ */
 export const BENCH_RATE_LIMIT = 1_000_000;
 
 export async function startStack({ root, tmpDir }) {
@@ -42,6 +45,7 @@ export async function startStack({ root, tmpDir }) {
       CORS_ORIGINS: '',
       ADMIN_EMAILS: ADMIN_EMAIL,
       RATE_LIMIT_MAX: String(BENCH_RATE_LIMIT),
+      REFRESH_RATE_LIMIT_MAX: String(BENCH_RATE_LIMIT),
       ...secrets,
       ...standins.oauth.urls,
       GOOGLE_CLIENT_ID: 'local-google-client',

@@ -1,11 +1,10 @@
-// Local mail sink: accepts the Worker's sends in Resend (POST /emails) and Postmark (POST /email) wire formats,
-// stores them in memory and serves them back through a Mailpit-compatible /api/v1 read API and a small web page
-// (mail-sink-pages.mjs).
+// Local mail sink: accepts the Worker's sends in Resend (POST /emails) and Postmark (POST /email) wire formats
+// (mail-sink-providers.mjs), stores them in memory and serves them back through the part of Mailpit's /api/v1
+// read API the tests use and a small web page (mail-sink-pages.mjs).
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { createFaults, delay, listen, readBody, sendFavicon, sendJson } from './http-kit.mjs';
 import {
-  formatAddress,
   INBOX_CSP,
   INBOX_SCRIPT,
   INBOX_SCRIPT_PATH,
@@ -14,11 +13,11 @@ import {
   renderInbox,
   renderMessage,
 } from './mail-sink-pages.mjs';
+import { idempotencyKey, PROVIDERS, postmark, resend, standardHeaders } from './mail-sink-providers.mjs';
 
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
 const SNIPPET_LENGTH = 250;
 const FAULT_MODES = ['error', 'ratelimit', 'down', 'slow'];
-const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 /**
  * @typedef {{ Name: string, Address: string }} Address
@@ -162,254 +161,6 @@ async function handleSend(req, res, provider, { store, faults, apiKey, timers, l
   sendReply(res, reply);
 }
 
-/** @param {http.IncomingMessage} req @param {Provider} provider */
-function idempotencyKey(req, provider) {
-  for (const name of provider.idempotencyHeaders) {
-    const value = req.headers[name];
-    if (typeof value === 'string') return value;
-  }
-  return undefined;
-}
-
-/** @type {Provider} */
-const resend = {
-  name: 'resend',
-  idempotencyHeaders: ['idempotency-key', 'x-idempotency-key'],
-  // Resend answers 409 invalid_idempotent_request when a key is reused with another payload.
-  rejectsChangedPayload: true,
-  authenticate(req, apiKey) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!match) return resendError(401, 'missing_api_key', 'Missing API key in the authorization header.');
-    if (apiKey !== undefined && match[1] !== apiKey)
-      return resendError(403, 'invalid_api_key', 'API key is invalid.');
-    return null;
-  },
-  toMessage(body) {
-    if (!isObject(body))
-      return resendError(422, 'validation_error', 'The request body must be a JSON object.');
-    for (const field of ['from', 'to', 'subject']) {
-      if (isBlank(body[field]))
-        return resendError(422, 'missing_required_field', `Missing \`${field}\` field.`);
-    }
-    for (const field of ['subject', 'html', 'text']) {
-      if (body[field] !== undefined && body[field] !== null && typeof body[field] !== 'string') {
-        return resendError(422, 'validation_error', `Invalid \`${field}\` field. Expected a string.`);
-      }
-    }
-    if (isBlank(body.html) && isBlank(body.text)) {
-      return resendError(422, 'validation_error', 'Missing `html` or `text` field.');
-    }
-    /** @type {Record<string, Address[]>} */
-    const lists = {};
-    for (const field of ['from', 'to', 'cc', 'bcc', 'reply_to']) {
-      const parsed = addressField(body[field]);
-      if (!parsed) {
-        return resendError(
-          422,
-          'validation_error',
-          `Invalid \`${field}\` field. The email address needs to follow the \`email@example.com\` or \`Name <email@example.com>\` format.`,
-        );
-      }
-      lists[field] = parsed;
-    }
-    if (lists.from.length !== 1)
-      return resendError(422, 'validation_error', 'Invalid `from` field. Expected one address.');
-    const headers = isObject(body.headers)
-      ? Object.entries(body.headers).map(([k, v]) => [k, String(v)])
-      : [];
-    const tags = Array.isArray(body.tags)
-      ? body.tags.filter(isObject).map((t) => `${t.name}:${t.value}`)
-      : [];
-    return {
-      message: {
-        From: lists.from[0],
-        To: lists.to,
-        Cc: lists.cc,
-        Bcc: lists.bcc,
-        ReplyTo: lists.reply_to,
-        Subject: body.subject,
-        Text: body.text ?? '',
-        HTML: body.html ?? '',
-        Tags: tags,
-        Headers: Object.fromEntries(headers.map(([k, v]) => [k, [v]])),
-      },
-    };
-  },
-  accepted: (message) => ({ id: message.ID }),
-  failure(kind) {
-    return {
-      invalid_json: () => resendError(400, 'validation_error', 'Invalid JSON in the request body.'),
-      too_large: () => resendError(413, 'validation_error', 'The request body is too large.'),
-      error: () =>
-        resendError(500, 'application_error', 'An unexpected error occurred (injected by the mail sink).'),
-      ratelimit: () => ({
-        ...resendError(
-          429,
-          'rate_limit_exceeded',
-          'Too many requests. Please limit the number of requests per second.',
-        ),
-        headers: { 'retry-after': '1' },
-      }),
-      idempotency_conflict: () =>
-        resendError(
-          409,
-          'invalid_idempotent_request',
-          'Same idempotency key used with a different request payload.',
-        ),
-      bad_idempotency_key: () =>
-        resendError(400, 'invalid_idempotency_key', 'The key must be between 1-256 chars.'),
-    }[kind]();
-  },
-};
-
-/** @type {Provider} */
-const postmark = {
-  name: 'postmark',
-  idempotencyHeaders: ['x-idempotency-key', 'idempotency-key'],
-  // Postmark has no idempotency keys of its own; a replay simply gets the first answer back.
-  rejectsChangedPayload: false,
-  authenticate(req, apiKey) {
-    const token = req.headers['x-postmark-server-token'];
-    if (typeof token !== 'string' || token === '') {
-      return postmarkError(
-        401,
-        10,
-        'No Account or Server API tokens were supplied in the HTTP headers. Please add a header for either X-Postmark-Server-Token or X-Postmark-Account-Token.',
-      );
-    }
-    if (apiKey !== undefined && token !== apiKey) {
-      return postmarkError(
-        401,
-        10,
-        'The Server Token you provided in the X-Postmark-Server-Token request header was invalid. Please verify that you are using a valid token.',
-      );
-    }
-    return null;
-  },
-  toMessage(body) {
-    if (!isObject(body)) return postmarkError(422, 402, 'Received invalid JSON input.');
-    const from = addressField(body.From);
-    if (from?.length !== 1) return postmarkError(422, 300, `Invalid 'From' address: '${body.From ?? ''}'.`);
-    if (isBlank(body.To)) return postmarkError(422, 300, 'Zero recipients specified');
-    /** @type {Record<string, Address[]>} */
-    const lists = {};
-    for (const field of ['To', 'Cc', 'Bcc', 'ReplyTo']) {
-      const parsed = addressField(body[field]);
-      if (!parsed)
-        return postmarkError(422, 300, `Error parsing '${field}': Illegal email address '${body[field]}'.`);
-      lists[field] = parsed;
-    }
-    if (isBlank(body.HtmlBody) && isBlank(body.TextBody)) {
-      return postmarkError(422, 300, 'Provide either email TextBody or HtmlBody or both.');
-    }
-    const headers = Array.isArray(body.Headers) ? body.Headers.filter(isObject) : [];
-    /** @type {Map<string, string[]>} */
-    const headerMap = new Map();
-    for (const { Name, Value } of headers) {
-      headerMap.set(String(Name), [...(headerMap.get(String(Name)) ?? []), String(Value)]);
-    }
-    if (typeof body.MessageStream === 'string') headerMap.set('X-PM-Message-Stream', [body.MessageStream]);
-    if (typeof body.Tag === 'string' && body.Tag) headerMap.set('X-PM-Tag', [body.Tag]);
-    return {
-      message: {
-        From: from[0],
-        To: lists.To,
-        Cc: lists.Cc,
-        Bcc: lists.Bcc,
-        ReplyTo: lists.ReplyTo,
-        Subject: typeof body.Subject === 'string' ? body.Subject : '',
-        Text: typeof body.TextBody === 'string' ? body.TextBody : '',
-        HTML: typeof body.HtmlBody === 'string' ? body.HtmlBody : '',
-        Tags: typeof body.Tag === 'string' && body.Tag ? [body.Tag] : [],
-        Headers: Object.fromEntries(headerMap),
-      },
-    };
-  },
-  accepted: (message) => ({
-    To: message.To.map(formatAddress).join(', '),
-    SubmittedAt: message.Created,
-    MessageID: message.ID,
-    ErrorCode: 0,
-    Message: 'OK',
-  }),
-  failure(kind) {
-    return {
-      invalid_json: () => postmarkError(422, 402, 'Received invalid JSON input.'),
-      too_large: () => postmarkError(413, 300, 'The request body is too large.'),
-      error: () => postmarkError(500, 0, 'Internal server error (injected by the mail sink).'),
-      ratelimit: () => ({
-        ...postmarkError(429, 0, 'Rate limit exceeded.'),
-        headers: { 'retry-after': '1' },
-      }),
-      idempotency_conflict: () =>
-        postmarkError(409, 0, 'Same idempotency key used with a different request payload.'),
-      bad_idempotency_key: () => postmarkError(400, 0, 'The idempotency key must be between 1-256 chars.'),
-    }[kind]();
-  },
-};
-
-/** @type {Record<string, Provider>} */
-const PROVIDERS = { '/emails': resend, '/email': postmark };
-
-/** @param {number} status @param {string} name @param {string} message @returns {Reply} */
-function resendError(status, name, message) {
-  return { status, body: { statusCode: status, name, message } };
-}
-
-/** @param {number} status @param {number} code @param {string} message @returns {Reply} */
-function postmarkError(status, code, message) {
-  return { status, body: { ErrorCode: code, Message: message } };
-}
-
-/**
- * Accepts a string (comma-separated, as Postmark sends it) or an array of strings (as Resend allows).
- * @param {unknown} value
- * @returns {Address[] | null} null when any address is malformed
- */
-function addressField(value) {
-  if (value === undefined || value === null || value === '') return [];
-  const parts = Array.isArray(value)
-    ? value.flatMap((v) => splitAddresses(String(v)))
-    : splitAddresses(String(value));
-  const parsed = parts.map(parseAddress);
-  return parsed.every(Boolean) ? /** @type {Address[]} */ (parsed) : null;
-}
-
-/** Splits on commas outside quotes and angle brackets: `"Doe, Jane" <jane@x.io>, bob@x.io`. @param {string} text */
-function splitAddresses(text) {
-  const parts = [];
-  let current = '';
-  let quoted = false;
-  let angled = false;
-  for (const ch of text) {
-    if (ch === '"') quoted = !quoted;
-    else if (ch === '<' && !quoted) angled = true;
-    else if (ch === '>' && !quoted) angled = false;
-    if ((ch === ',' || ch === ';') && !quoted && !angled) {
-      parts.push(current);
-      current = '';
-    } else {
-      current += ch;
-    }
-  }
-  parts.push(current);
-  return parts.map((p) => p.trim()).filter(Boolean);
-}
-
-/** Parses `addr@x.io` or `Name <addr@x.io>` into Mailpit's `{ Name, Address }`. @param {string} text */
-function parseAddress(text) {
-  const trimmed = text.trim();
-  const angled = /^(.*?)\s*<([^<>]+)>$/.exec(trimmed);
-  const name = angled
-    ? angled[1]
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-        .replace(/\\(.)/g, '$1')
-    : '';
-  const address = (angled ? angled[2] : trimmed).trim();
-  return ADDRESS.test(address) ? { Name: name, Address: address } : null;
-}
-
 /** In-memory message store; `idempotent` and `stats` outlive "delete all", as they would at the provider. */
 function createStore() {
   /** @type {StoredMessage[]} */
@@ -456,23 +207,9 @@ function createStore() {
   };
 }
 
-/** @param {any} fields @param {string} id @param {Date} created @returns {Record<string, string[]>} */
-function standardHeaders(fields, id, created) {
-  /** @type {Record<string, string[]>} */
-  const headers = {
-    From: [formatAddress(fields.From)],
-    To: [fields.To.map(formatAddress).join(', ')],
-    Subject: [fields.Subject],
-    Date: [created.toUTCString()],
-    'Message-ID': [`<${id}@mail-sink.local>`],
-  };
-  if (fields.Cc.length) headers.Cc = [fields.Cc.map(formatAddress).join(', ')];
-  if (fields.ReplyTo.length) headers['Reply-To'] = [fields.ReplyTo.map(formatAddress).join(', ')];
-  return headers;
-}
-
 /**
- * Mailpit's /api/v1 routes: messages (GET list, DELETE), search, message/{ID} and message/{ID}/headers.
+ * The Mailpit /api/v1 routes the tests and the mailbox read: messages (the newest first), search by
+ * recipient (`query=to:<address>`, the one term callers use) and message/{ID}.
  * @param {http.IncomingMessage} req
  * @param {http.ServerResponse} res
  * @param {URL} url
@@ -483,35 +220,25 @@ async function handleApi(req, res, url, store) {
   if (path === '/api/v1/messages' && req.method === 'GET') {
     return sendJson(res, 200, listing(store, store.newestFirst(), url.searchParams));
   }
-  if (path === '/api/v1/messages' && req.method === 'DELETE') {
-    const raw = await readBody(req, MAX_BODY_BYTES);
-    const ids = parseIdList(raw);
-    store.clear(ids?.length ? ids : undefined);
-    return res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
-  }
   if (path === '/api/v1/search' && req.method === 'GET') {
-    const matches = store.newestFirst().filter(matcher(url.searchParams.get('query') ?? ''));
+    const to = /^to:(.+)$/i
+      .exec(url.searchParams.get('query') ?? '')?.[1]
+      ?.trim()
+      .toLowerCase();
+    if (!to) return sendJson(res, 400, { error: 'query must be to:<address>' });
+    const matches = store
+      .newestFirst()
+      .filter((m) => [...m.To, ...m.Cc, ...m.Bcc].some((a) => a.Address.toLowerCase() === to));
     return sendJson(res, 200, listing(store, matches, url.searchParams));
   }
-  const route = /^\/api\/v1\/message\/([^/]+)(\/headers)?$/.exec(path);
+  const route = /^\/api\/v1\/message\/([^/]+)$/.exec(path);
   if (route && req.method === 'GET') {
     const message = store.get(decodeSegment(route[1]));
     if (!message) return sendJson(res, 404, { error: 'not found' });
-    if (route[2]) return sendJson(res, 200, message.Headers);
     message.Read = true;
     return sendJson(res, 200, detail(message));
   }
   sendJson(res, 404, { error: 'not found' });
-}
-
-/** @param {Buffer | null} raw @returns {string[] | undefined} */
-function parseIdList(raw) {
-  try {
-    const ids = JSON.parse(raw?.toString('utf8') || '{}').IDs;
-    return Array.isArray(ids) ? ids.map(String) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -525,11 +252,9 @@ function listing(store, matches, params) {
   const page = matches.slice(start, start + limit);
   return {
     total: store.messages.length,
-    unread: store.messages.filter((m) => !m.Read).length,
     count: page.length,
     messages_count: matches.length,
     start,
-    tags: [...new Set(store.messages.flatMap((m) => m.Tags))].sort(),
     messages: page.map(summary),
   };
 }
@@ -594,30 +319,6 @@ function htmlToText(html) {
     .replace(/&amp;/g, '&');
 }
 
-/**
- * A subset of Mailpit's search syntax: `to:`, `from:`, `subject:` and `is:read|unread` terms, anything else a
- * case-insensitive substring of subject, addresses or text; all terms must match.
- * @param {string} query
- * @returns {(m: StoredMessage) => boolean}
- */
-function matcher(query) {
-  const terms = [...query.matchAll(/(?:(\w+):)?(?:"([^"]*)"|(\S+))/g)].map(([, field, quoted, bare]) => ({
-    field: field?.toLowerCase(),
-    value: (quoted ?? bare ?? '').toLowerCase(),
-  }));
-  /** @param {Address[]} list */
-  const addresses = (list) => list.map((a) => `${a.Name} <${a.Address}>`.toLowerCase()).join(' ');
-  return (m) =>
-    terms.every(({ field, value }) => {
-      if (field === 'to') return addresses([...m.To, ...m.Cc, ...m.Bcc]).includes(value);
-      if (field === 'from') return addresses([m.From]).includes(value);
-      if (field === 'subject') return m.Subject.toLowerCase().includes(value);
-      if (field === 'is') return value === 'read' ? m.Read : value === 'unread' ? !m.Read : false;
-      const everything = `${m.Subject} ${addresses([m.From, ...m.To, ...m.Cc])} ${m.Text}`.toLowerCase();
-      return everything.includes(field ? `${field}:${value}` : value);
-    });
-}
-
 /** @param {http.ServerResponse} res @param {ReturnType<typeof createStore>} store @param {string} id */
 function sendMessagePage(res, store, id) {
   const message = store.get(id);
@@ -652,21 +353,6 @@ async function handleAdmin(req, res, path, { store, faults }) {
     }
   }
   sendJson(res, 404, { error: 'not found' });
-}
-
-/** @param {unknown} value @returns {value is Record<string, any>} */
-function isObject(value) {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** @param {unknown} value */
-function isBlank(value) {
-  return (
-    value === undefined ||
-    value === null ||
-    (typeof value === 'string' && value.trim() === '') ||
-    (Array.isArray(value) && value.length === 0)
-  );
 }
 
 /** @param {string | undefined} url */

@@ -3,7 +3,6 @@
 import {
   applyMetadata,
   emit,
-  get,
   invalid,
   list,
   matches,
@@ -77,6 +76,3 @@ export function createRefund(S, call) {
   emit(S, call, 'refund.created', refund);
   return refund;
 }
-
-/** @param {Store} S @param {Call} call */
-export const retrieveRefund = (S, { ids }) => get(S, 'refund', 'refund', ids[0]);
