@@ -219,20 +219,6 @@ export async function refreshSession(s: Services, refreshToken: string) {
   return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: rotation.refreshToken };
 }
 
-export async function revokeSessionByRefreshToken(
-  db: Database,
-  config: SessionConfig,
-  token: string,
-  now: Date,
-) {
-  const hash = await hashToken(config, token);
-  const { rows } = await db.execute<{ id: string; user_id: string }>(sql`
-    update ${sessions} set revoked_at = ${now}, revoke_reason = 'logout'
-    where id = (select session_id from ${refreshTokens} where token_hash = ${hash}) and revoked_at is null
-    returning id, user_id`);
-  return rows[0] ?? null;
-}
-
 export function revokeSessionStatement(
   db: Database,
   { userId, sessionId, now, reason }: { userId: string; sessionId: string; now: Date; reason: string },
