@@ -64,6 +64,8 @@ export default defineConfig({
           GITHUB_CLIENT_SECRET: 'test-github-secret',
           GITHUB_REDIRECT_URI: 'http://api.edgeauth.test/auth/social/callback/github',
           REFRESH_REUSE_GRACE_SECONDS: '30',
+          REAUTH_MAX_AGE_SECONDS: '600',
+          MFA_SECRET_KEY: SECRET('mfa'),
           COOKIE_SECURE: 'true',
           COOKIE_SAMESITE: 'Lax',
           // Generous by default so tests of other behaviour never trip it; rate-limit tests lower it.

@@ -6,6 +6,8 @@ import type { PlanTier } from './services/billing/plan-catalog';
 export interface Authenticated {
   user: UserRow;
   sessionId: string;
+  /** When this session's owner last signed in or reauthenticated. */
+  authenticatedAt: Date;
 }
 
 /** What requireSubscription() found: the plan tier and features the user has access to now. */

@@ -40,6 +40,8 @@ const schema = z.object({
   VALIDATION_SECRET_KEY: secret,
   VALIDATION_TOKEN_EXPIRE: seconds(900),
   REFRESH_REUSE_GRACE_SECONDS: seconds(30),
+  REAUTH_MAX_AGE_SECONDS: seconds(600),
+  MFA_SECRET_KEY: optionalText.pipe(secret.optional()),
   COOKIE_SECURE: z
     .enum(['true', 'false'])
     .default('true')

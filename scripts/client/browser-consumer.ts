@@ -33,6 +33,7 @@ async function signIn(): Promise<string[]> {
   });
   expect(registered.response.status === 201, `POST /register answered ${registered.response.status}`);
   const grant = await client.login(email!, password);
+  if ('mfa_required' in grant) throw new Error('a new account has no second factor');
   expect(grant.refresh_token === undefined, 'a cookie client must not see the refresh token');
   const me = await client.api.GET('/me');
   expect(me.data?.user.email === email, `GET /me answered ${me.response.status}`);

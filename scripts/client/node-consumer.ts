@@ -43,6 +43,7 @@ expect(
 steps.push(`login (wrong password) → EdgeauthError ${refused.status}: ${refused.message}`);
 
 const grant = await client.login(email, password);
+if ('mfa_required' in grant) throw new Error('a new account has no second factor');
 expect(
   grant.refresh_token && store.value === grant.refresh_token,
   'the refresh token came in the body, stored',

@@ -6,6 +6,7 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv, Authenticated } from '../app-env';
 import { AppError, type ErrorCode } from '../errors';
 import { verifyAccessToken } from '../services/auth/access-tokens';
+import { assertRecentAuthentication } from '../services/auth/reauthentication';
 import { userWithSessionQuery } from '../services/auth/users';
 
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
@@ -50,9 +51,12 @@ export function definePreload<Rows>(query: Preload<Rows>['query']): Preload<Rows
 
 export function requireAuth<Rows>({
   verified = false,
+  recent = false,
   preload,
 }: {
   verified?: boolean;
+  /** The session must have authenticated within REAUTH_MAX_AGE_SECONDS (else 403, /reauthenticate). */
+  recent?: boolean;
   preload?: Preload<Rows>;
 } = {}) {
   return createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
@@ -81,7 +85,8 @@ export function requireAuth<Rows>({
     if (verified && !found.user.isVerified) {
       throw new AppError('EMAIL_NOT_VERIFIED', 'Verify your email address first');
     }
-    c.set('auth', { user: found.user, sessionId });
+    if (recent) assertRecentAuthentication(c.var.services, found.sessionAuthenticatedAt);
+    c.set('auth', { user: found.user, sessionId, authenticatedAt: found.sessionAuthenticatedAt });
     if (extra && preload) preload.keep(c, preloaded);
     c.set('userId', userId);
     await next();

@@ -44,7 +44,7 @@ describe('register → verify → login → me → refresh → logout', () => {
 
     const me = await api('/me', { headers: bearer(grant.token) });
     expect(me.status).toBe(200);
-    expect(await me.json()).toEqual({ user: grant.user });
+    expect(await me.json()).toEqual({ user: grant.user, mfa: { totp: false, passkeys: 0 } });
 
     const refreshed = await api('/refresh-token', {
       method: 'POST',

@@ -86,7 +86,7 @@ describe('POST /login', () => {
 
     const me = await api('/me', { headers: bearer(body.token as string) });
     expect(me.status).toBe(200);
-    expect(await me.json()).toEqual({ user: body.user });
+    expect(await me.json()).toEqual({ user: body.user, mfa: { totp: false, passkeys: 0 } });
     const refreshed = await api('/refresh-token', {
       method: 'POST',
       headers: {

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createEdgeauthClient, EdgeauthError } from '../../packages/client/src/index';
 import { createUser, PASSWORD } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
+import { codeAt, enableTotp } from '../support/second-factors';
 import { API_ORIGIN, callWorker } from '../support/worker';
 
 /** A body-transport client whose requests reach the Worker with whatever `envOf()` answers then. */
@@ -40,6 +41,7 @@ describe('createEdgeauthClient', () => {
     const env = envWithClock(fakeClock());
     const client = clientFor(() => env);
     const signedIn = await client.login(user.email, PASSWORD);
+    if ('mfa_required' in signedIn) throw new Error('no second factor was set up');
     expect(signedIn.refresh_token).toEqual(expect.any(String));
     expect(signedIn.user.email).toBe(user.email);
     const me = await client.api.GET('/me');
@@ -60,6 +62,9 @@ describe('createEdgeauthClient', () => {
 
   it('retries a call with a body after the refresh, body intact', async () => {
     const { client } = await clientWithExpiredToken();
+    // The password in the body must survive the retry: a lost body would be a 422, a wrong one a 403.
+    const confirmed = await client.api.POST('/reauthenticate', { body: { password: PASSWORD } });
+    expect(confirmed.response.status).toBe(200);
     const changed = await client.api.POST('/change-password', {
       body: { old_password: PASSWORD, new_password: 'a brand new passphrase' },
     });
@@ -171,5 +176,26 @@ describe('resume and logout across a reload', () => {
       env,
     );
     expect(probe.status).toBe(401);
+  });
+
+  it('signs in to an account with TOTP on in two steps: login() hands back the challenge, completeMfa() the session', async () => {
+    const user = await createUser();
+    const clock = fakeClock();
+    const env = envWithClock(clock);
+    const { totp } = await enableTotp(user.email, { env, at: clock.now() });
+    clock.advance(30);
+    const client = clientFor(() => env);
+    const challenge = await client.login(user.email, PASSWORD);
+    expect(challenge).toMatchObject({ mfa_required: true, methods: ['totp', 'recovery_code'] });
+    expect(client.accessToken).toBeNull();
+    if (!('mfa_required' in challenge)) throw new Error('expected the second-factor challenge');
+    const wrong = await client.completeMfa(challenge.mfa_token, { code: '000000' }).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(EdgeauthError);
+    expect((wrong as EdgeauthError).status).toBe(400);
+    const grant = await client.completeMfa(challenge.mfa_token, { code: codeAt(totp, clock.now()) });
+    expect(grant.user.email).toBe(user.email);
+    expect(client.accessToken).toBe(grant.token);
+    const me = await client.api.GET('/me');
+    expect(me.data?.mfa).toEqual({ totp: true, passkeys: 0 });
   });
 });

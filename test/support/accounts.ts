@@ -67,8 +67,9 @@ export async function login(
   email: string,
   password = PASSWORD,
   headers: Record<string, string> = {},
+  env?: Env,
 ): Promise<SignedIn> {
-  const response = await api('/login', { method: 'POST', json: { email, password }, headers });
+  const response = await api('/login', { method: 'POST', json: { email, password }, headers }, env);
   if (response.status !== 200) throw new Error(`login failed: ${response.status} ${await response.text()}`);
   const body = (await response.json()) as Record<string, unknown>;
   return { token: body.token as string, refreshCookie: refreshCookieOf(response) ?? '', body };

@@ -7,6 +7,10 @@ import type { components, paths } from './openapi.js';
 
 export type SessionGrant = components['schemas']['SessionGrant'];
 export type Tokens = components['schemas']['Tokens'];
+/** A sign-in to an account with TOTP on: complete it with completeMfa(). No session yet. */
+export type SecondFactorRequired = components['schemas']['SecondFactorRequired'];
+export type SignInResult = SessionGrant | SecondFactorRequired;
+export type SecondFactorProof = { code: string } | { recoveryCode: string };
 
 /** Where a 'body' client keeps the refresh token: the platform's secure storage, a file, memory. */
 export interface TokenStore {
@@ -36,10 +40,15 @@ export interface EdgeauthClient {
   readonly api: Client<paths>;
   /** The current access token (memory only), or null when signed out. */
   readonly accessToken: string | null;
-  /** Signs in with a password; throws EdgeauthError with the API's problem when refused. */
-  login(email: string, password: string): Promise<SessionGrant>;
-  /** Signs in with a code from POST /request/login-code; throws EdgeauthError when refused. */
-  loginWithCode(email: string, code: string): Promise<SessionGrant>;
+  /**
+   * Signs in with a password; throws EdgeauthError with the API's problem when refused. For an account
+   * with TOTP on the answer is `{ mfa_required: true, mfa_token }`: ask for a code, then completeMfa().
+   */
+  login(email: string, password: string): Promise<SignInResult>;
+  /** Signs in with a code from POST /request/login-code; the same answers as login(). */
+  loginWithCode(email: string, code: string): Promise<SignInResult>;
+  /** The second step: the mfa_token from login() and a TOTP code or a recovery code. */
+  completeMfa(mfaToken: string, proof: SecondFactorProof): Promise<SessionGrant>;
   /**
    * Resumes a session (a page reload, an app start) from the cookie or the stored token: true when
    * signed in, false when signed out; throws EdgeauthError when the API could not answer (try later).
@@ -84,6 +93,11 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
     headers: transport === 'body' ? { 'x-refresh-token-transport': 'body' } : {},
     ...requestInit,
   });
+
+  /** A sign-in's answer: tokens are kept; a second-factor challenge is handed back as it is. */
+  async function adoptSignIn(result: SignInResult): Promise<SignInResult> {
+    return 'mfa_required' in result ? result : adopt(result);
+  }
 
   async function adopt<T extends Tokens>(tokens: T): Promise<T> {
     accessToken = tokens.token;
@@ -151,11 +165,19 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
     },
 
     async login(email, password) {
-      return adopt(dataOf(await session.POST('/login', { body: { email, password } })));
+      return adoptSignIn(dataOf(await session.POST('/login', { body: { email, password } })));
     },
 
     async loginWithCode(email, code) {
-      return adopt(dataOf(await session.POST('/login/code', { body: { email, code } })));
+      return adoptSignIn(dataOf(await session.POST('/login/code', { body: { email, code } })));
+    },
+
+    async completeMfa(mfaToken, proof) {
+      const body =
+        'code' in proof
+          ? { mfa_token: mfaToken, code: proof.code }
+          : { mfa_token: mfaToken, recovery_code: proof.recoveryCode };
+      return adopt(dataOf(await session.POST('/login/mfa', { body })));
     },
 
     resume: () => refresh(),

@@ -4,7 +4,10 @@ export {
   createEdgeauthClient,
   type EdgeauthClient,
   type EdgeauthClientOptions,
+  type SecondFactorProof,
+  type SecondFactorRequired,
   type SessionGrant,
+  type SignInResult,
   type TokenStore,
   type Tokens,
 } from './client.js';

@@ -211,7 +211,7 @@ export interface paths {
         put?: never;
         /**
          * Deactivate the account (signs out everywhere, ends billing)
-         * @description Needs the password, or for an account without one a code from POST /request/login-code. A live subscription is cancelled at once (no further charge; the current period is not refunded) and an open Checkout expired, before the account is disabled. Every session, pending link and code ends. An account whose email was never verified is deleted instead, so the address can sign up again. Accounts are restored or erased by support (see the README).
+         * @description Needs the password, or for an account without one a code from POST /request/login-code. A live subscription is cancelled at once (no further charge; the current period is not refunded) and an open Checkout expired, before the account is disabled. Every session, pending link and code ends. An account whose email was never verified is deleted instead, so the address can sign up again. Accounts are restored or erased by support (see the README). Needs a recent authentication.
          */
         post: operations["postDeactivate"];
         delete?: never;
@@ -346,7 +346,7 @@ export interface paths {
         };
         /**
          * Google sends the browser back here
-         * @description Checks the state (once), exchanges the code, and signs in, creating the account if needed. An existing account with the same email is linked when the provider verified the email; if the account's own email was unverified, its earlier sessions end and its password is dropped. With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call /refresh-token for an access token); otherwise the body is the same as /login.
+         * @description Checks the state (once), exchanges the code, and signs in, creating the account if needed. An existing account with the same email is linked when the provider verified the email; if the account's own email was unverified, its earlier sessions end and its password is dropped. With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call /refresh-token for an access token); otherwise the body is the same as /login. For an account with TOTP on, no session starts: the redirect carries `#mfa_token=…` in its fragment (never sent to a server) for POST /login/mfa, or the body is the second-factor challenge.
          */
         get: operations["getAuthSocialCallbackGoogle"];
         put?: never;
@@ -386,11 +386,131 @@ export interface paths {
         };
         /**
          * GitHub sends the browser back here
-         * @description Checks the state (once), exchanges the code, and signs in, creating the account if needed. An existing account with the same email is linked when the provider verified the email; if the account's own email was unverified, its earlier sessions end and its password is dropped. With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call /refresh-token for an access token); otherwise the body is the same as /login.
+         * @description Checks the state (once), exchanges the code, and signs in, creating the account if needed. An existing account with the same email is linked when the provider verified the email; if the account's own email was unverified, its earlier sessions end and its password is dropped. With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call /refresh-token for an access token); otherwise the body is the same as /login. For an account with TOTP on, no session starts: the redirect carries `#mfa_token=…` in its fragment (never sent to a server) for POST /login/mfa, or the body is the second-factor challenge.
          */
         get: operations["getAuthSocialCallbackGithub"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a sign-in with a TOTP code or a recovery code
+         * @description Takes the mfa_token a sign-in answered with and a code from the authenticator app (or one recovery code). Answers like /login: tokens, the refresh cookie, or with `X-Refresh-Token-Transport: body` the refresh token in the body. A TOTP code works once; the token dies after 5 minutes, 5 tries or one success.
+         */
+        post: operations["postLoginMfa"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start setting up a TOTP authenticator
+         * @description Needs a verified email and a recent authentication. Returns the secret to scan or type into an authenticator app; nothing changes at sign-in until POST /mfa/totp/confirm. A second setup replaces an unconfirmed one; with TOTP already on it is refused (turn it off first).
+         */
+        post: operations["postMfaTotpSetup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn TOTP on with a code from the new authenticator
+         * @description From now on signing in asks for a TOTP code. Every other session ends, a notice is emailed, and ten recovery codes are returned, once.
+         */
+        post: operations["postMfaTotpConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Turn TOTP off
+         * @description Needs a recent authentication. The recovery codes stop working; a notice is emailed.
+         */
+        delete: operations["deleteMfaTotp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the recovery codes
+         * @description Needs TOTP on and a recent authentication. The old codes stop working; a notice is emailed.
+         */
+        post: operations["postMfaRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm it is you, for the sensitive actions that need a recent authentication
+         * @description With the password, or a code from POST /request/login-code. Marks this session freshly authenticated: second-factor changes, password change and deactivation answer 403 REAUTHENTICATION_REQUIRED when the last sign-in or reauthentication is older than REAUTH_MAX_AGE_SECONDS (600 by default).
+         */
+        post: operations["postReauthenticate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -718,7 +838,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "MALFORMED_REQUEST" | "INVALID_EMAIL_TOKEN" | "INVALID_LOGIN_CODE" | "INVALID_REDIRECT" | "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT" | "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EXCHANGE_FAILED" | "OAUTH_EMAIL_NOT_VERIFIED" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "INVALID_REFRESH_TOKEN" | "FORBIDDEN" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD" | "ORIGIN_NOT_ALLOWED" | "ADMIN_REQUIRED" | "SUBSCRIPTION_REQUIRED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USERNAME_TAKEN" | "OAUTH_ACCOUNT_EXISTS" | "PLAN_CODE_TAKEN" | "SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_STATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "PROVIDER_ERROR" | "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
+            code: "MALFORMED_REQUEST" | "INVALID_EMAIL_TOKEN" | "INVALID_LOGIN_CODE" | "INVALID_REDIRECT" | "INVALID_MFA_CODE" | "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT" | "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EXCHANGE_FAILED" | "OAUTH_EMAIL_NOT_VERIFIED" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "INVALID_REFRESH_TOKEN" | "INVALID_MFA_TOKEN" | "FORBIDDEN" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD" | "ORIGIN_NOT_ALLOWED" | "ADMIN_REQUIRED" | "REAUTHENTICATION_REQUIRED" | "SUBSCRIPTION_REQUIRED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USERNAME_TAKEN" | "OAUTH_ACCOUNT_EXISTS" | "PLAN_CODE_TAKEN" | "SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_STATE" | "MFA_STATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "PROVIDER_ERROR" | "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
             /** @example 5f1c0d2e-7a3b-4c55-9d7e-0c2b8f1a6e44 */
             request_id: string;
             /** @description Present on VALIDATION_FAILED: one entry per invalid field. */
@@ -848,6 +968,8 @@ export interface components {
             /** @enum {string} */
             code?: "ACCOUNT_DISABLED";
         };
+        /** @description Tokens, or for an account with TOTP on a second-factor challenge (no token, no cookie) to complete at POST /login/mfa. */
+        SignInResult: components["schemas"]["SessionGrant"] | components["schemas"]["SecondFactorRequired"];
         /**
          * @example {
          *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIyZjBhM2MxZSJ9.c2lnbmF0dXJl",
@@ -883,6 +1005,23 @@ export interface components {
             expires_in: number;
             /** @description Only for native clients that asked for it (see X-Refresh-Token-Transport) */
             refresh_token?: string;
+        };
+        /**
+         * @example {
+         *       "mfa_required": true,
+         *       "mfa_token": "Yq3Jx9VbN2kP0sLr5tWz8aFh4dGc7eUi1oMnBvCx6Qy",
+         *       "methods": [
+         *         "totp",
+         *         "recovery_code"
+         *       ]
+         *     }
+         */
+        SecondFactorRequired: {
+            /** @enum {boolean} */
+            mfa_required: true;
+            /** @description Opaque; send it to POST /login/mfa within 5 minutes. Single use, at most 5 tries. */
+            mfa_token: string;
+            methods: ("totp" | "recovery_code")[];
         };
         InvalidCredentialsProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
@@ -935,6 +1074,32 @@ export interface components {
             status?: 404;
             /** @enum {string} */
             code?: "NOT_FOUND";
+        };
+        /**
+         * @example {
+         *       "user": {
+         *         "id": "2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c",
+         *         "email": "ann@example.com",
+         *         "username": "ann",
+         *         "is_verified": true,
+         *         "is_admin": false,
+         *         "has_password": true,
+         *         "created_at": "2026-11-24T12:00:00.000Z"
+         *       },
+         *       "mfa": {
+         *         "totp": false,
+         *         "passkeys": 0
+         *       }
+         *     }
+         */
+        Me: {
+            user: components["schemas"]["User"];
+            mfa: {
+                /** @description TOTP is on: signing in asks for a code */
+                totp: boolean;
+                /** @description Registered passkeys */
+                passkeys: number;
+            };
         };
         Deactivated: {
             message: string;
@@ -1031,6 +1196,97 @@ export interface components {
             status?: 409;
             /** @enum {string} */
             code?: "OAUTH_ACCOUNT_EXISTS";
+        };
+        InvalidMfaTokenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_MFA_TOKEN";
+        };
+        /**
+         * @example {
+         *       "mfa_token": "Yq3Jx9VbN2kP0sLr5tWz8aFh4dGc7eUi1oMnBvCx6Qy",
+         *       "code": "123456"
+         *     }
+         */
+        SecondFactorLoginRequest: {
+            mfa_token: string;
+            /** @example 123456 */
+            code?: string;
+            /** @example ab3de-fg7hk */
+            recovery_code?: string;
+        };
+        /**
+         * @example {
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+         *       "otpauth_url": "otpauth://totp/edgeauth:ann%40example.com?issuer=edgeauth&algorithm=SHA1&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&period=30&digits=6",
+         *       "qr_svg": "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 29 29\">…</svg>"
+         *     }
+         */
+        TotpSetup: {
+            /** @description Base32, for typing into an authenticator app */
+            secret: string;
+            /** @description The otpauth:// URI an authenticator app scans */
+            otpauth_url: string;
+            /** @description The otpauth_url as an SVG QR code */
+            qr_svg: string;
+        };
+        MfaStateProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "MFA_STATE";
+        };
+        /**
+         * @description Shown once: store them somewhere safe. Each works once, instead of a TOTP code.
+         * @example {
+         *       "recovery_codes": [
+         *         "ab3de-fg7hk",
+         *         "mn4pq-rs5tv",
+         *         "wx6yz-ab7cd",
+         *         "ef2gh-ij3kl",
+         *         "mn5op-qr6st",
+         *         "uv7wx-yz2ab",
+         *         "cd3ef-gh4ij",
+         *         "kl5mn-op6qr",
+         *         "st7uv-wx2yz",
+         *         "ab4cd-ef5gh"
+         *       ]
+         *     }
+         */
+        RecoveryCodes: {
+            recovery_codes: string[];
+        };
+        /**
+         * @example {
+         *       "code": "123456"
+         *     }
+         */
+        TotpConfirmRequest: {
+            /** @example 123456 */
+            code: string;
+        };
+        /**
+         * @example {
+         *       "authenticated_at": "2026-11-24T12:00:00.000Z",
+         *       "valid_for_seconds": 600
+         *     }
+         */
+        Reauthenticated: {
+            /** Format: date-time */
+            authenticated_at: string;
+            valid_for_seconds: number;
+        };
+        /**
+         * @example {
+         *       "password": "correct horse battery staple"
+         *     }
+         */
+        ReauthenticateRequest: {
+            /** @description The account password */
+            password?: string;
+            /** @description A code from POST /request/login-code (accounts without a password) */
+            code?: string;
         };
         /**
          * @example {
@@ -1538,13 +1794,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; refresh cookie set */
+            /** @description Signed in (refresh cookie set), or the second-factor challenge */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionGrant"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             /** @description MALFORMED_REQUEST: Malformed request */
@@ -1912,13 +2168,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The signed-in user */
+            /** @description The signed-in user and their second factors */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserEnvelope"];
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
@@ -2001,7 +2257,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description ACCOUNT_DISABLED: Account disabled; INCORRECT_PASSWORD: Incorrect password */
+            /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2011,7 +2267,7 @@ export interface operations {
                         /** @enum {number} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD";
+                        code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED" | "INCORRECT_PASSWORD";
                     };
                 };
             };
@@ -2253,7 +2509,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; INCORRECT_PASSWORD: Incorrect password */
+            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2263,7 +2519,7 @@ export interface operations {
                         /** @enum {number} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD";
+                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED" | "INCORRECT_PASSWORD";
                     };
                 };
             };
@@ -2394,13 +2650,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; refresh cookie set */
+            /** @description Signed in (refresh cookie set), or the second-factor challenge */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionGrant"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             /** @description MALFORMED_REQUEST: Malformed request; INVALID_LOGIN_CODE: Invalid or expired code */
@@ -2527,13 +2783,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in (no FRONTEND_URL configured) */
+            /** @description Signed in, or the second-factor challenge (no FRONTEND_URL configured) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionGrant"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             /** @description Signed in; redirect to the front end */
@@ -2676,13 +2932,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Signed in (no FRONTEND_URL configured) */
+            /** @description Signed in, or the second-factor challenge (no FRONTEND_URL configured) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionGrant"];
+                    "application/json": components["schemas"]["SignInResult"];
                 };
             };
             /** @description Signed in; redirect to the front end */
@@ -2759,6 +3015,509 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    postLoginMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondFactorLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; refresh cookie set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionGrant"];
+                };
+            };
+            /** @description MALFORMED_REQUEST: Malformed request; INVALID_MFA_CODE: Invalid or already used code */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "MALFORMED_REQUEST" | "INVALID_MFA_CODE";
+                    };
+                };
+            };
+            /** @description INVALID_MFA_TOKEN: Invalid or expired sign-in step */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["InvalidMfaTokenProblem"];
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description VALIDATION_FAILED: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
+        };
+    };
+    postMfaTotpSetup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret, as text, otpauth:// URI and QR code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpSetup"];
+                };
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+                    };
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description MFA_STATE: Second factor in the wrong state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["MfaStateProblem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postMfaTotpConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TotpConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description TOTP is on; the recovery codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description INVALID_MFA_CODE: Invalid or already used code; MALFORMED_REQUEST: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "INVALID_MFA_CODE" | "MALFORMED_REQUEST";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
+                    };
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description MFA_STATE: Second factor in the wrong state; CONFLICT: Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 409;
+                        /** @enum {string} */
+                        code?: "MFA_STATE" | "CONFLICT";
+                    };
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description VALIDATION_FAILED: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deleteMfaTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description TOTP is off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+                    };
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description MFA_STATE: Second factor in the wrong state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["MfaStateProblem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postMfaRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new recovery codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+                    };
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            /** @description MFA_STATE: Second factor in the wrong state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["MfaStateProblem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    postReauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReauthenticateRequest"];
+            };
+        };
+        responses: {
+            /** @description This session is freshly authenticated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reauthenticated"];
+                };
+            };
+            /** @description INVALID_LOGIN_CODE: Invalid or expired code; MALFORMED_REQUEST: Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 400;
+                        /** @enum {string} */
+                        code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST";
+                    };
+                };
+            };
+            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 401;
+                        /** @enum {string} */
+                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
+                    };
+                };
+            };
+            /** @description ACCOUNT_DISABLED: Account disabled; INCORRECT_PASSWORD: Incorrect password */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {number} */
+                        status?: 403;
+                        /** @enum {string} */
+                        code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD";
+                    };
+                };
+            };
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description VALIDATION_FAILED: Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
+                };
+            };
+            /** @description RATE_LIMITED: Too many requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
     };
     getBillingPlans: {

@@ -2,13 +2,17 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
 import { clearRefreshCookie } from '../../lib/cookies';
-import { authOf, requireAuth } from '../../middleware/auth';
+import { authOf, definePreload, requireAuth } from '../../middleware/auth';
 import { rateLimit, signedInUser } from '../../middleware/rate-limit';
 import { deactivateAccount } from '../../services/auth/deactivation';
+import { secondFactorsQuery } from '../../services/auth/second-factors';
 import { toPublicUser } from '../../services/auth/users';
 import { bearerSecurity, jsonBody, jsonResponse } from '../openapi/helpers';
 import { AUTH_ERRORS, problemResponses, STRIPE_ERRORS } from '../openapi/problem-schema';
-import { DeactivatedSchema, DeactivateSchema, UserEnvelopeSchema } from './schemas';
+import { DeactivatedSchema, DeactivateSchema, MeSchema } from './schemas';
+
+/** Read in the same round trip as the session check. */
+const preloadSecondFactors = definePreload((c, userId) => secondFactorsQuery(c.var.services, userId));
 
 const me = createRoute({
   method: 'get',
@@ -16,9 +20,9 @@ const me = createRoute({
   tags: ['Account'],
   summary: 'The current user',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth({ preload: preloadSecondFactors })] as const,
   responses: {
-    200: jsonResponse(UserEnvelopeSchema, 'The signed-in user'),
+    200: jsonResponse(MeSchema, 'The signed-in user and their second factors'),
     ...problemResponses(...AUTH_ERRORS),
   },
 });
@@ -33,14 +37,15 @@ const deactivate = createRoute({
     'subscription is cancelled at once (no further charge; the current period is not refunded) and an open ' +
     'Checkout expired, before the account is disabled. Every session, pending link and code ends. An ' +
     'account whose email was never verified is deleted instead, so the address can sign up again. ' +
-    'Accounts are restored or erased by support (see the README).',
+    'Accounts are restored or erased by support (see the README). Needs a recent authentication.',
   security: bearerSecurity,
-  middleware: [requireAuth(), rateLimit('deactivate', signedInUser)] as const,
+  middleware: [requireAuth({ recent: true }), rateLimit('deactivate', signedInUser)] as const,
   request: { body: jsonBody(DeactivateSchema) },
   responses: {
     200: jsonResponse(DeactivatedSchema, 'Account deactivated; every session revoked; notice emailed'),
     ...problemResponses(
       ...AUTH_ERRORS,
+      'REAUTHENTICATION_REQUIRED',
       'INCORRECT_PASSWORD',
       'INVALID_LOGIN_CODE',
       'MALFORMED_REQUEST',
@@ -52,7 +57,15 @@ const deactivate = createRoute({
 });
 
 export const accountRoutes = new OpenAPIHono<AppEnv>()
-  .openapi(me, (c) => c.json({ user: toPublicUser(authOf(c).user, c.var.services.config.ADMIN_EMAILS) }, 200))
+  .openapi(me, (c) =>
+    c.json(
+      {
+        user: toPublicUser(authOf(c).user, c.var.services.config.ADMIN_EMAILS),
+        mfa: { totp: preloadSecondFactors.rowsOf(c).length > 0, passkeys: 0 },
+      },
+      200,
+    ),
+  )
   .openapi(deactivate, async (c) => {
     const body = c.req.valid('json');
     const proof = body.code === undefined ? { password: body.password ?? '' } : { code: body.code };

@@ -5,8 +5,11 @@ import type { AppEnv } from '../../app-env';
 import { accountRoutes } from './account';
 import { loginRoutes } from './login';
 import { loginCodeRoutes } from './login-codes';
+import { mfaLoginRoutes } from './mfa-login';
 import { passwordRoutes } from './passwords';
+import { reauthenticationRoutes } from './reauthentication';
 import { registrationRoutes } from './registration';
+import { secondFactorRoutes } from './second-factors';
 import { sessionRoutes } from './sessions';
 import { socialLoginRoutes } from './social-login';
 
@@ -17,4 +20,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .route('/', accountRoutes)
   .route('/', passwordRoutes)
   .route('/', loginCodeRoutes)
-  .route('/', socialLoginRoutes);
+  .route('/', socialLoginRoutes)
+  .route('/', mfaLoginRoutes)
+  .route('/', secondFactorRoutes)
+  .route('/', reauthenticationRoutes);

@@ -6,8 +6,8 @@ import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { loginWithCode, requestLoginCode } from '../../services/auth/login-codes';
 import { jsonBody, jsonResponse, MessageSchema, noAuthRequired } from '../openapi/helpers';
 import { problemResponses } from '../openapi/problem-schema';
-import { EmailOnlySchema, EmailSchema, SessionGrantSchema } from './schemas';
-import { clientInfo, sessionGrantBody } from './session-response';
+import { EmailOnlySchema, EmailSchema, SignInResultSchema } from './schemas';
+import { clientInfo, signInBody } from './session-response';
 
 export const CODE_REQUESTED = 'If an account with this email exists, a login code has been sent.';
 
@@ -44,7 +44,7 @@ const login = createRoute({
     ),
   },
   responses: {
-    200: jsonResponse(SessionGrantSchema, 'Signed in; refresh cookie set'),
+    200: jsonResponse(SignInResultSchema, 'Signed in (refresh cookie set), or the second-factor challenge'),
     ...problemResponses(
       'MALFORMED_REQUEST',
       'INVALID_LOGIN_CODE',
@@ -64,5 +64,5 @@ export const loginCodeRoutes = new OpenAPIHono<AppEnv>()
   })
   .openapi(login, async (c) => {
     const grant = await loginWithCode(c.var.services, c.req.valid('json'), clientInfo(c));
-    return c.json(sessionGrantBody(c, grant), 200);
+    return c.json(signInBody(c, grant), 200);
   });

@@ -5,8 +5,8 @@ import { emailInBody, rateLimit } from '../../middleware/rate-limit';
 import { loginWithPassword } from '../../services/auth/login';
 import { jsonBody, jsonResponse, noAuthRequired } from '../openapi/helpers';
 import { problemResponses } from '../openapi/problem-schema';
-import { LoginSchema, SessionGrantSchema } from './schemas';
-import { clientInfo, sessionGrantBody, TRANSPORT_HEADER } from './session-response';
+import { LoginSchema, SignInResultSchema } from './schemas';
+import { clientInfo, signInBody, TRANSPORT_HEADER } from './session-response';
 
 const login = createRoute({
   method: 'post',
@@ -20,7 +20,7 @@ const login = createRoute({
   middleware: [rateLimit('login', emailInBody)] as const,
   request: { body: jsonBody(LoginSchema) },
   responses: {
-    200: jsonResponse(SessionGrantSchema, 'Signed in; refresh cookie set'),
+    200: jsonResponse(SignInResultSchema, 'Signed in (refresh cookie set), or the second-factor challenge'),
     ...problemResponses(
       'MALFORMED_REQUEST',
       'INVALID_CREDENTIALS',
@@ -34,5 +34,5 @@ const login = createRoute({
 
 export const loginRoutes = new OpenAPIHono<AppEnv>().openapi(login, async (c) => {
   const grant = await loginWithPassword(c.var.services, c.req.valid('json'), clientInfo(c));
-  return c.json(sessionGrantBody(c, grant), 200);
+  return c.json(signInBody(c, grant), 200);
 });

@@ -57,13 +57,17 @@ const change = createRoute({
   tags: ['Account'],
   summary: 'Change the password (signs out your other sessions)',
   security: bearerSecurity,
-  middleware: [requireAuth({ verified: true }), rateLimit('change-password', signedInUser)] as const,
+  middleware: [
+    requireAuth({ verified: true, recent: true }),
+    rateLimit('change-password', signedInUser),
+  ] as const,
   request: { body: jsonBody(ChangePasswordSchema) },
   responses: {
     200: jsonResponse(MessageSchema, 'Password changed; other sessions revoked; notice emailed'),
     ...problemResponses(
       ...AUTH_ERRORS,
       'EMAIL_NOT_VERIFIED',
+      'REAUTHENTICATION_REQUIRED',
       'INCORRECT_PASSWORD',
       'CONFLICT',
       'MALFORMED_REQUEST',

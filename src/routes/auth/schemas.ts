@@ -131,7 +131,8 @@ export const EmailOnlySchema = z
   .object({ email: EmailSchema })
   .openapi('EmailRequest', { example: { email: 'ann@example.com' } });
 
-export const DeactivateSchema = z
+/** The owner proving it again: the password, or (for any account) a code from POST /request/login-code. */
+const OwnerProofSchema = z
   .object({
     password: LoginPasswordSchema.optional().openapi({ description: 'The account password' }),
     code: z
@@ -143,8 +144,11 @@ export const DeactivateSchema = z
   .refine((body) => (body.password === undefined) !== (body.code === undefined), {
     message: 'Send either password or code',
     path: ['password'],
-  })
-  .openapi('DeactivateRequest', { example: { password: 'correct horse battery staple' } });
+  });
+
+export const DeactivateSchema = OwnerProofSchema.openapi('DeactivateRequest', {
+  example: { password: 'correct horse battery staple' },
+});
 
 export const DeactivatedSchema = z
   .object({
@@ -155,3 +159,108 @@ export const DeactivatedSchema = z
       .openapi({ description: 'A live subscription was cancelled at once (no further charge, no refund)' }),
   })
   .openapi('Deactivated');
+
+export const SecondFactorRequiredSchema = z
+  .object({
+    mfa_required: z.literal(true),
+    mfa_token: z.string().openapi({
+      description: 'Opaque; send it to POST /login/mfa within 5 minutes. Single use, at most 5 tries.',
+    }),
+    methods: z.array(z.enum(['totp', 'recovery_code'])),
+  })
+  .openapi('SecondFactorRequired', {
+    example: {
+      mfa_required: true,
+      mfa_token: 'Yq3Jx9VbN2kP0sLr5tWz8aFh4dGc7eUi1oMnBvCx6Qy',
+      methods: ['totp', 'recovery_code'],
+    },
+  });
+
+export const SignInResultSchema = z
+  .union([SessionGrantSchema, SecondFactorRequiredSchema])
+  .openapi('SignInResult', {
+    description:
+      'Tokens, or for an account with TOTP on a second-factor challenge (no token, no cookie) to complete at POST /login/mfa.',
+  });
+
+const TotpCodeSchema = z
+  .string()
+  .regex(/^\d{6}$/, 'A TOTP code is 6 digits')
+  .openapi({ example: '123456' });
+const RecoveryCodeSchema = z.string().min(10).max(32).openapi({ example: 'ab3de-fg7hk' });
+
+export const SecondFactorLoginSchema = z
+  .object({
+    mfa_token: z.string().min(16).max(128),
+    code: TotpCodeSchema.optional(),
+    recovery_code: RecoveryCodeSchema.optional(),
+  })
+  .refine((body) => (body.code === undefined) !== (body.recovery_code === undefined), {
+    message: 'Send exactly one of code and recovery_code',
+    path: ['code'],
+  })
+  .openapi('SecondFactorLoginRequest', {
+    example: { mfa_token: 'Yq3Jx9VbN2kP0sLr5tWz8aFh4dGc7eUi1oMnBvCx6Qy', code: '123456' },
+  });
+
+export const TotpSetupSchema = z
+  .object({
+    secret: z.string().openapi({ description: 'Base32, for typing into an authenticator app' }),
+    otpauth_url: z.string().openapi({ description: 'The otpauth:// URI an authenticator app scans' }),
+    qr_svg: z.string().openapi({ description: 'The otpauth_url as an SVG QR code' }),
+  })
+  .openapi('TotpSetup', {
+    example: {
+      secret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+      otpauth_url:
+        'otpauth://totp/edgeauth:ann%40example.com?issuer=edgeauth&algorithm=SHA1&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&period=30&digits=6',
+      qr_svg: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 29 29">…</svg>',
+    },
+  });
+
+export const TotpConfirmSchema = z.object({ code: TotpCodeSchema }).openapi('TotpConfirmRequest', {
+  example: { code: '123456' },
+});
+
+export const RecoveryCodesSchema = z
+  .object({ recovery_codes: z.array(z.string()).length(10) })
+  .openapi('RecoveryCodes', {
+    description: 'Shown once: store them somewhere safe. Each works once, instead of a TOTP code.',
+    example: {
+      recovery_codes: [
+        'ab3de-fg7hk',
+        'mn4pq-rs5tv',
+        'wx6yz-ab7cd',
+        'ef2gh-ij3kl',
+        'mn5op-qr6st',
+        'uv7wx-yz2ab',
+        'cd3ef-gh4ij',
+        'kl5mn-op6qr',
+        'st7uv-wx2yz',
+        'ab4cd-ef5gh',
+      ],
+    },
+  });
+
+export const ReauthenticateSchema = OwnerProofSchema.openapi('ReauthenticateRequest', {
+  example: { password: 'correct horse battery staple' },
+});
+
+export const ReauthenticatedSchema = z
+  .object({
+    authenticated_at: z.string().openapi({ format: 'date-time' }),
+    valid_for_seconds: z.number().int(),
+  })
+  .openapi('Reauthenticated', {
+    example: { authenticated_at: '2026-11-24T12:00:00.000Z', valid_for_seconds: 600 },
+  });
+
+export const MeSchema = z
+  .object({
+    user: UserSchema,
+    mfa: z.object({
+      totp: z.boolean().openapi({ description: 'TOTP is on: signing in asks for a code' }),
+      passkeys: z.number().int().openapi({ description: 'Registered passkeys' }),
+    }),
+  })
+  .openapi('Me', { example: { user: EXAMPLE_USER, mfa: { totp: false, passkeys: 0 } } });

@@ -5,7 +5,7 @@ import type { AppEnv } from '../../app-env';
 import { AppError } from '../../errors';
 import { setRefreshCookie } from '../../lib/cookies';
 import { clientIp } from '../../middleware/rate-limit';
-import type { SessionGrant } from '../../services/auth/login';
+import type { SessionGrant, SignInOutcome } from '../../services/auth/login';
 import type { ClientInfo } from '../../services/auth/sessions';
 import { toPublicUser } from '../../services/auth/users';
 
@@ -40,6 +40,13 @@ export function sessionGrantBody(c: Context<AppEnv>, grant: SessionGrant) {
     ...deliverTokens(c, grant, wantsBodyTransport(c)),
     user: toPublicUser(grant.user, c.var.services.config.ADMIN_EMAILS),
   };
+}
+
+/** A sign-in's answer: the session, or the second-factor challenge (no token, no cookie). */
+export function signInBody(c: Context<AppEnv>, outcome: SignInOutcome) {
+  if (!outcome.mfaRequired) return sessionGrantBody(c, outcome);
+  c.set('userId', outcome.user.id);
+  return { mfa_required: true as const, mfa_token: outcome.mfaToken, methods: outcome.methods };
 }
 
 /**

@@ -9,8 +9,8 @@ import type { ProviderName } from '../../services/oauth/providers';
 import { completeOAuth, OAUTH_COOKIE_TTL_SECONDS, startOAuth } from '../../services/oauth/social-login';
 import { jsonResponse, noAuthRequired } from '../openapi/helpers';
 import { problemResponses } from '../openapi/problem-schema';
-import { SessionGrantSchema } from './schemas';
-import { clientInfo, sessionGrantBody } from './session-response';
+import { SignInResultSchema } from './schemas';
+import { clientInfo, signInBody } from './session-response';
 
 const PROVIDERS: { name: ProviderName; label: string }[] = [
   { name: 'google', label: 'Google' },
@@ -46,7 +46,9 @@ const callbackRoute = (name: ProviderName, label: string) =>
       'An existing account with the same email is linked when the provider verified the email; if the ' +
       "account's own email was unverified, its earlier sessions end and its password is dropped. " +
       'With FRONTEND_URL configured the answer is a redirect there (the refresh cookie is set; call ' +
-      '/refresh-token for an access token); otherwise the body is the same as /login.',
+      '/refresh-token for an access token); otherwise the body is the same as /login. For an account with ' +
+      'TOTP on, no session starts: the redirect carries `#mfa_token=…` in its fragment (never sent to a ' +
+      'server) for POST /login/mfa, or the body is the second-factor challenge.',
     request: {
       query: z.object({
         code: z.string().max(2048).optional(),
@@ -56,7 +58,10 @@ const callbackRoute = (name: ProviderName, label: string) =>
       }),
     },
     responses: {
-      200: jsonResponse(SessionGrantSchema, 'Signed in (no FRONTEND_URL configured)'),
+      200: jsonResponse(
+        SignInResultSchema,
+        'Signed in, or the second-factor challenge (no FRONTEND_URL configured)',
+      ),
       302: { description: 'Signed in; redirect to the front end' },
       ...problemResponses(
         'OAUTH_CALLBACK_INVALID',
@@ -79,9 +84,13 @@ async function callback(c: Context<AppEnv>, name: ProviderName, query: Record<st
   // The flow cookie is single use whatever the outcome.
   clearOAuthCookie(c, config);
   const { grant, redirectTo } = await completeOAuth(c.var.services, name, query, cookie, clientInfo(c));
-  const body = sessionGrantBody(c, grant);
+  const body = signInBody(c, grant);
   const target = redirectTo ?? config.FRONTEND_URL;
-  return target ? c.redirect(target, 302) : c.json(body, 200);
+  if (!target) return c.json(body, 200);
+  if (!('mfa_token' in body)) return c.redirect(target, 302);
+  const next = new URL(target);
+  next.hash = new URLSearchParams({ mfa_token: body.mfa_token, methods: body.methods.join(',') }).toString();
+  return c.redirect(next.toString(), 302);
 }
 
 export const socialLoginRoutes = PROVIDERS.reduce(

@@ -1,8 +1,9 @@
-// What hangs off an account (sessions, emailed links, login codes) and the one SQL fragment that ends it.
+// What hangs off an account (sessions, emailed links, login codes, second-factor challenges) and the one
+// SQL fragment that ends it.
 // Every transition of an account (README, "Account lifecycle") ends what it names here inside the same
 // statement that changes the account, so nothing outlives the state or credential it was issued under.
 import { type SQL, sql } from 'drizzle-orm';
-import { emailTokens, loginCodes, sessions } from '../../db/schema';
+import { emailTokens, loginCodes, mfaChallenges, sessions } from '../../db/schema';
 import type { EmailTokenPurpose } from './email-tokens';
 
 export interface Ends {
@@ -10,7 +11,7 @@ export interface Ends {
   sessions?: 'all' | { keep: string };
   /** Pending emailed links to void, by purpose. */
   links?: readonly EmailTokenPurpose[];
-  /** Void pending login codes. */
+  /** Void pending login codes and second-factor challenges (sign-ins waiting for their TOTP code). */
   codes?: boolean;
   /** Why: recorded on every session this ends. */
   reason: string;
@@ -53,6 +54,10 @@ export function endHangingOff(accounts: SQL, now: Date, ends: Ends): SQL {
   if (ends.codes) {
     parts.push(sql`, ended_codes as (
       update ${loginCodes} set consumed_at = ${now}
+      where user_id in (${accounts}) and consumed_at is null
+      returning id)`);
+    parts.push(sql`, ended_challenges as (
+      update ${mfaChallenges} set consumed_at = ${now}
       where user_id in (${accounts}) and consumed_at is null
       returning id)`);
   }

@@ -4,7 +4,6 @@
 // address they registered must not keep its owner out of it.
 import { and, eq, sql } from 'drizzle-orm';
 import { checkouts, users } from '../../db/schema';
-import { AppError } from '../../errors';
 import { log } from '../../lib/log';
 import { describeError } from '../../lib/log-error';
 import type { Services } from '../../services';
@@ -12,24 +11,8 @@ import { expireCheckout } from '../billing/checkouts';
 import { closeBilling } from '../billing/termination';
 import { mayEmail } from '../mail/throttle';
 import { endHangingOff, everything } from './account-lifecycle';
-import { confirmWithCode } from './login-codes';
+import { confirmOwner, type OwnerProof } from './reauthentication';
 import type { UserRow } from './users';
-
-export type OwnerProof = { password: string } | { code: string };
-
-/** The signed-in owner proves it again: a stolen access token alone cannot close an account. */
-async function confirmOwner(s: Services, user: UserRow, proof: OwnerProof): Promise<void> {
-  if ('code' in proof) return confirmWithCode(s, user.email, proof.code);
-  const { ok } = await s.hasher.verify(user.passwordHash, proof.password);
-  if (!ok || !user.passwordHash) {
-    throw new AppError(
-      'INCORRECT_PASSWORD',
-      user.passwordHash
-        ? "Password isn't correct"
-        : 'This account has no password; confirm with an emailed code',
-    );
-  }
-}
 
 /**
  * Best effort: a Checkout that still gets paid is refused by the webhook (a live subscription of a

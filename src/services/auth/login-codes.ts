@@ -9,9 +9,9 @@ import { keyedHash } from '../../lib/crypto';
 import type { Services } from '../../services';
 import { mayEmail } from '../mail/throttle';
 import { EVERY_LINK, endHangingOff } from './account-lifecycle';
-import { type SessionGrant, signIn } from './login';
+import { type SignInOutcome, signIn } from './login';
 import type { ClientInfo } from './sessions';
-import { findUserByEmail, normalizeEmail, type UserRow } from './users';
+import { findUserByEmail, normalizeEmail, rowToUser } from './users';
 
 export const LOGIN_CODE_TTL_SECONDS = 15 * 60;
 export const LOGIN_CODE_MAX_ATTEMPTS = 5;
@@ -106,11 +106,11 @@ export async function loginWithCode(
   s: Services,
   { email: rawEmail, code }: { email: string; code: string },
   client: ClientInfo,
-): Promise<SessionGrant> {
+): Promise<SignInOutcome> {
   const email = normalizeEmail(rawEmail);
   const now = s.clock.now();
   const codeHash = await hashCode(s, email, code);
-  const { rows } = await s.db.execute<AttemptRow & { user: UserRow }>(sql`
+  const { rows } = await s.db.execute<AttemptRow & { user: Record<string, unknown> }>(sql`
     with ${attempt(email, codeHash, now)},
     signing_in as (select user_id as id from attempt where matched and is_active),
     first_proof as (select id from ${users} where id in (select id from signing_in) and not is_verified),
@@ -131,21 +131,5 @@ export async function loginWithCode(
   const row = rows[0];
   if (!row?.matched) throw invalidCode();
   if (!row.is_active) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
-  return signIn(s, rowToUser(row.user as unknown as Record<string, unknown>), client);
-}
-
-function rowToUser(json: Record<string, unknown>): UserRow {
-  return {
-    id: json.id as string,
-    email: json.email as string,
-    username: json.username as string,
-    passwordHash: (json.password_hash as string | null) ?? null,
-    isActive: json.is_active as boolean,
-    isVerified: json.is_verified as boolean,
-    isAdmin: json.is_admin as boolean,
-    stripeCustomerId: (json.stripe_customer_id as string | null) ?? null,
-    createdAt: new Date(json.created_at as string),
-    updatedAt: new Date(json.updated_at as string),
-    deactivatedAt: json.deactivated_at ? new Date(json.deactivated_at as string) : null,
-  };
+  return signIn(s, rowToUser(row.user), client);
 }

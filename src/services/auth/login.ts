@@ -1,5 +1,5 @@
-// Signing in: password verification with equal work on every path, and the session grant shared by
-// password, email-code and OAuth sign-in.
+// Signing in: password verification with equal work on every path, and the session grant (or the
+// second-factor challenge) shared by password, email-code and OAuth sign-in.
 
 import { and, eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
@@ -7,10 +7,12 @@ import { users } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
 import { issueAccessToken } from './access-tokens';
+import { newChallenge, type SecondFactorMethod } from './mfa-login';
 import { type ClientInfo, startSession } from './sessions';
 import { findUserByEmail, type UserRow } from './users';
 
 export interface SessionGrant {
+  mfaRequired?: false;
   accessToken: string;
   expiresIn: number;
   refreshToken: string;
@@ -18,26 +20,52 @@ export interface SessionGrant {
   user: UserRow;
 }
 
+/** The first factor checked out, but the account has TOTP on: no session until /login/mfa. */
+export interface SecondFactorRequired {
+  mfaRequired: true;
+  mfaToken: string;
+  methods: SecondFactorMethod[];
+  user: UserRow;
+}
+
+export type SignInOutcome = SessionGrant | SecondFactorRequired;
+
 /**
  * Starts a session for `user` as read by the sign-in (in one round trip, with any `alsoRun`
- * statements) and issues tokens. If the account's password or state changed since it was read, no
- * session starts and the sign-in fails like a wrong password.
+ * statements) and issues tokens; or, when the account has TOTP on, leaves an MFA challenge instead
+ * (decided in the same statement). If the account's password or state changed since it was read,
+ * nothing starts and the sign-in fails like a wrong password.
  */
 export async function signIn(
   s: Services,
   user: UserRow,
   client: ClientInfo,
   alsoRun: BatchItem<'pg'>[] = [],
-): Promise<SessionGrant> {
+): Promise<SignInOutcome> {
   const now = s.clock.now();
+  const challenge = await newChallenge(s, now);
   const session = await startSession(s.db, s.config, {
     userId: user.id,
     now,
     client,
     grantedFor: { passwordHash: user.passwordHash },
+    unlessSecondFactor: challenge,
   });
   const [started] = await s.db.batch([session.statement, ...alsoRun]);
-  if (started.rows.length === 0) throw invalidCredentials();
+  const row = started.rows[0];
+  if (row?.challenge_id)
+    return { mfaRequired: true, mfaToken: challenge.token, methods: challenge.methods, user };
+  if (!row?.session_id) throw invalidCredentials();
+  return grantFor(s, user, session, now);
+}
+
+/** Tokens for a session that has just started. */
+export async function grantFor(
+  s: Services,
+  user: UserRow,
+  session: { sessionId: string; refreshToken: string },
+  now: Date,
+): Promise<SessionGrant> {
   const access = await issueAccessToken(s.config, now, {
     userId: user.id,
     sessionId: session.sessionId,
@@ -68,7 +96,7 @@ export async function loginWithPassword(
   s: Services,
   { email, password }: { email: string; password: string },
   client: ClientInfo,
-): Promise<SessionGrant> {
+): Promise<SignInOutcome> {
   const user = await findUserByEmail(s.db, email);
   const { ok, needsRehash } = await s.hasher.verify(user?.passwordHash ?? null, password);
   if (!user || !ok) throw invalidCredentials();

@@ -3,7 +3,7 @@
 // transactions), so concurrent refreshes and replays resolve inside Postgres, not in our code.
 import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { refreshTokens, sessions, users } from '../../db/schema';
+import { mfaChallenges, refreshTokens, sessions, totpFactors, users } from '../../db/schema';
 import type { Config } from '../../env';
 import { AppError } from '../../errors';
 import { constantTimeEqual, keyedHash, randomToken } from '../../lib/crypto';
@@ -75,7 +75,15 @@ export async function startSession(
     now,
     client,
     grantedFor,
-  }: { userId: string; now: Date; client: ClientInfo; grantedFor?: { passwordHash: string | null } },
+    unlessSecondFactor,
+  }: {
+    userId: string;
+    now: Date;
+    client: ClientInfo;
+    grantedFor?: { passwordHash: string | null };
+    /** When the account has TOTP on, record this challenge instead of starting the session. */
+    unlessSecondFactor?: { tokenHash: string; expiresAt: Date };
+  },
 ) {
   const sessionId = crypto.randomUUID();
   const refreshToken = await mintRefreshToken(config, sessionId, randomToken());
@@ -83,18 +91,33 @@ export async function startSession(
   const stillValid = grantedFor
     ? sql`exists (select 1 from ${users} where id = ${userId} and is_active
         and password_hash is not distinct from ${grantedFor.passwordHash})`
-    : sql`true`;
-  const statement = db.execute<{ session_id: string }>(sql`
-    with created as (
-      insert into ${sessions} (id, user_id, created_at, last_used_at, expires_at, user_agent, ip_address)
-      select ${sessionId}, ${userId}, ${now}, ${now}, ${expiresAt}, ${client.userAgent?.slice(0, 512) ?? null},
+    : sql`exists (select 1 from ${users} where id = ${userId} and is_active)`;
+  // Decided in the statement itself, so a second factor turned on during the sign-in still applies.
+  const needsSecondFactor = unlessSecondFactor
+    ? sql`exists (select 1 from ${totpFactors} where user_id = ${userId} and confirmed_at is not null)`
+    : sql`false`;
+  const challenge = unlessSecondFactor
+    ? sql`insert into ${mfaChallenges} (user_id, token_hash, expires_at, created_at)
+        select ${userId}, ${unlessSecondFactor.tokenHash}, ${unlessSecondFactor.expiresAt}, ${now}
+        from gate where valid and second_factor
+        returning id`
+    : sql`select null::uuid as id where false`;
+  const statement = db.execute<{ session_id: string | null; challenge_id: string | null }>(sql`
+    with gate as (select ${stillValid} as valid, ${needsSecondFactor} as second_factor),
+    created as (
+      insert into ${sessions} (id, user_id, created_at, last_used_at, authenticated_at, expires_at, user_agent, ip_address)
+      select ${sessionId}, ${userId}, ${now}, ${now}, ${now}, ${expiresAt}, ${client.userAgent?.slice(0, 512) ?? null},
              ${client.ipAddress ?? null}
-      where ${stillValid}
+      from gate where valid and not second_factor
       returning id
+    ),
+    challenge as (${challenge}),
+    token as (
+      insert into ${refreshTokens} (session_id, token_hash, generation, created_at, expires_at)
+      select id, ${await hashToken(config, refreshToken)}, 0, ${now}, ${expiresAt} from created
+      returning session_id
     )
-    insert into ${refreshTokens} (session_id, token_hash, generation, created_at, expires_at)
-    select id, ${await hashToken(config, refreshToken)}, 0, ${now}, ${expiresAt} from created
-    returning session_id`);
+    select (select session_id from token) as session_id, (select id from challenge) as challenge_id`);
   return { sessionId, refreshToken, statement };
 }
 

@@ -49,9 +49,31 @@ export async function findUserByEmail(db: Database, email: string): Promise<User
 /** The user behind an access token together with the state of its session, in one query. */
 export function userWithSessionQuery(db: Database, userId: string, sessionId: string) {
   return db
-    .select({ user: users, sessionRevokedAt: sessions.revokedAt, sessionExpiresAt: sessions.expiresAt })
+    .select({
+      user: users,
+      sessionRevokedAt: sessions.revokedAt,
+      sessionExpiresAt: sessions.expiresAt,
+      sessionAuthenticatedAt: sessions.authenticatedAt,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))
     .limit(1);
+}
+
+/** A users row read as JSON (row_to_json in raw SQL) as the typed row Drizzle would return. */
+export function rowToUser(json: Record<string, unknown>): UserRow {
+  return {
+    id: json.id as string,
+    email: json.email as string,
+    username: json.username as string,
+    passwordHash: (json.password_hash as string | null) ?? null,
+    isActive: json.is_active as boolean,
+    isVerified: json.is_verified as boolean,
+    isAdmin: json.is_admin as boolean,
+    stripeCustomerId: (json.stripe_customer_id as string | null) ?? null,
+    createdAt: new Date(json.created_at as string),
+    updatedAt: new Date(json.updated_at as string),
+    deactivatedAt: json.deactivated_at ? new Date(json.deactivated_at as string) : null,
+  };
 }

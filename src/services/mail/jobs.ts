@@ -25,6 +25,13 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
   }),
   z.object({ template: z.literal('login_code'), data: z.object({ username, expiresInSeconds }) }),
   z.object({
+    template: z.literal('second_factor'),
+    data: z.object({
+      username,
+      kind: z.enum(['totp_enabled', 'totp_disabled', 'recovery_codes_regenerated']),
+    }),
+  }),
+  z.object({
     template: z.literal('subscription'),
     data: z.object({
       kind: z.enum([

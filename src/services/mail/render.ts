@@ -5,6 +5,7 @@ import type { EmailContext, RenderedEmail } from '../../../emails/layout';
 import { loginCode } from '../../../emails/login-code';
 import { passwordChanged } from '../../../emails/password-changed';
 import { resetPassword } from '../../../emails/reset-password';
+import { secondFactorNotice } from '../../../emails/second-factor';
 import { subscriptionNotice } from '../../../emails/subscription';
 import { verifyEmail } from '../../../emails/verify-email';
 import type { Config } from '../../env';
@@ -50,5 +51,7 @@ export function renderEmail(
       return loginCode(ctx, { ...job.data, code: needSecret() });
     case 'subscription':
       return subscriptionNotice(ctx, job.data);
+    case 'second_factor':
+      return secondFactorNotice(ctx, job.data);
   }
 }

@@ -10,7 +10,7 @@ import { constantTimeEqual, randomToken, seal, unseal } from '../../lib/crypto';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
 import { endHangingOff, everything } from '../auth/account-lifecycle';
-import { type SessionGrant, signIn } from '../auth/login';
+import { type SignInOutcome, signIn } from '../auth/login';
 import type { ClientInfo } from '../auth/sessions';
 import { findUserByEmail, type UserRow } from '../auth/users';
 import type { OAuthProvider, ProviderName, ProviderProfile } from './providers';
@@ -99,7 +99,7 @@ export async function completeOAuth(
   callback: { code?: string | undefined; state?: string | undefined; error?: string | undefined },
   cookie: string | undefined,
   client: ClientInfo,
-): Promise<{ grant: SessionGrant; redirectTo: string | null }> {
+): Promise<{ grant: SignInOutcome; redirectTo: string | null }> {
   const provider = s.oauth.get(name);
   if (callback.error) throw new AppError('OAUTH_DENIED', `${provider.label} sign-in was not completed`);
   if (!callback.code || !callback.state)
