@@ -32,9 +32,12 @@ calls.push(`POST /register → ${registered.response.status} user ${registered.d
 
 const login = await client.POST('/login', { body: { email, password } });
 expect(login.data, `POST /login answered ${login.response.status}`);
-calls.push(`POST /login → ${login.response.status}, token expires in ${login.data.expires_in} s`);
+// The answer is the session or, for an account with TOTP on, the second-factor challenge.
+const grant = login.data;
+expect(!('mfa_required' in grant), 'a new account has no second factor');
+calls.push(`POST /login → ${login.response.status}, token expires in ${grant.expires_in} s`);
 
-const me = await client.GET('/me', { headers: { Authorization: `Bearer ${login.data.token}` } });
+const me = await client.GET('/me', { headers: { Authorization: `Bearer ${grant.token}` } });
 expect(me.data?.user.email === email, `GET /me answered ${me.response.status}`);
 calls.push(`GET /me → ${me.response.status} ${me.data.user.username}`);
 
