@@ -29,7 +29,9 @@ export function secondFactorNotice(ctx: EmailContext, props: SecondFactorProps):
   const lines = [
     `Hi ${props.username},`,
     what.line,
-    'If this was not you, reset your password now and contact support.',
+    props.kind === 'totp_enabled'
+      ? 'If this was not you, someone has your password: contact support at once (a password reset alone does not remove their authenticator).'
+      : 'If this was not you, reset your password now and contact support.',
   ];
   return {
     subject: `${ctx.appName}: ${what.subject}`,

@@ -1,8 +1,9 @@
-// The daily clean-up: deletes expired one-time secrets, finished sessions and old webhook event ids.
+// The daily clean-up: deletes expired one-time secrets (links, codes, second-factor challenges), finished
+// sessions and old webhook event ids.
 // Deletes in bounded batches so one run never holds long locks, and is safe to run twice at once.
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { emailTokens, loginCodes, refreshTokens, sessions, stripeEvents } from '../db/schema';
+import { emailTokens, loginCodes, mfaChallenges, refreshTokens, sessions, stripeEvents } from '../db/schema';
 import { DAY_MS } from '../lib/time';
 
 const BATCH = 5_000;
@@ -30,6 +31,7 @@ export async function cleanUpExpired(db: Database, now: Date) {
   return {
     email_tokens: await deleteInBatches(db, 'email_tokens', sql`${emailTokens.expiresAt} < ${now}`),
     login_codes: await deleteInBatches(db, 'login_codes', sql`${loginCodes.expiresAt} < ${now}`),
+    mfa_challenges: await deleteInBatches(db, 'mfa_challenges', sql`${mfaChallenges.expiresAt} < ${now}`),
     refresh_tokens: await deleteInBatches(db, 'refresh_tokens', sql`${refreshTokens.expiresAt} < ${now}`),
     sessions: await deleteInBatches(
       db,

@@ -23,6 +23,8 @@ export interface LimitDecision {
 export interface RateLimiter {
   /** Counts one hit by `key` in `window`. Rejects when Redis fails; it never decides for the caller. */
   hit(window: LimitWindow, key: string): Promise<LimitDecision>;
+  /** How many hits `key` has left in `window`, counting none. Rejects when Redis fails. */
+  remaining(window: LimitWindow, key: string): Promise<number>;
 }
 
 export function createRateLimiter(redis: Redis): RateLimiter {
@@ -51,6 +53,9 @@ export function createRateLimiter(redis: Redis): RateLimiter {
     async hit(window, key) {
       const { success, limit, remaining, reset } = await limiterFor(window).limit(key);
       return { success, limit, remaining, reset };
+    },
+    async remaining(window, key) {
+      return (await limiterFor(window).getRemaining(key)).remaining;
     },
   };
 }

@@ -281,6 +281,51 @@ describe('signing in with TOTP on', () => {
     expect(live.filter((row) => row.revokedAt === null)).toHaveLength(3);
   });
 
+  it('burns nothing for the losers: racing recovery codes on one token leave the others usable', async () => {
+    const user = await createUser();
+    const { recoveryCodes: codes } = await enableTotp(user.email);
+    const token = await mfaTokenFor(user.email);
+    const raced = await Promise.all(
+      codes.slice(0, 3).map((code) => secondFactor({ mfa_token: token, recovery_code: code })),
+    );
+    const statuses = raced.map((r) => r.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    for (const status of statuses) expect([200, 401]).toContain(status);
+    const winner = statuses.indexOf(200);
+    for (const [i, code] of codes.slice(0, 3).entries()) {
+      const again = await secondFactor({ mfa_token: await mfaTokenFor(user.email), recovery_code: code });
+      expect(again.status).toBe(i === winner ? 400 : 200);
+    }
+  });
+
+  it('caps wrong codes per account across challenges: after 10 in an hour even the right code waits', async () => {
+    const { env, clock, user, totp } = await withTotp();
+    for (let i = 0; i < 10; i++) {
+      const token = await mfaTokenFor(user.email, env);
+      await expectProblem(
+        await secondFactor({ mfa_token: token, code: '000000' }, env),
+        400,
+        'INVALID_MFA_CODE',
+      );
+    }
+    const capped = await secondFactor(
+      { mfa_token: await mfaTokenFor(user.email, env), code: codeAt(totp, clock.now()) },
+      env,
+    );
+    const problem = await expectProblem(capped, 429, 'RATE_LIMITED');
+    expect(problem.detail).toBe('Too many wrong codes for this account; try again in an hour');
+    // Another account is not held by it.
+    const other = await withTotp();
+    const fine = await secondFactor(
+      {
+        mfa_token: await mfaTokenFor(other.user.email, other.env),
+        code: codeAt(other.totp, other.clock.now()),
+      },
+      other.env,
+    );
+    expect(fine.status).toBe(200);
+  });
+
   it('asks for the second factor after a login code too', async () => {
     const { env, clock, user, totp } = await withTotp();
     await api('/request/login-code', { method: 'POST', json: { email: user.email } }, env);

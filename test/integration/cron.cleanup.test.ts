@@ -4,7 +4,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { DAILY_CLEANUP } from '../../src/cron/schedules';
-import { emailTokens, refreshTokens, sessions, stripeEvents } from '../../src/db/schema';
+import { emailTokens, mfaChallenges, refreshTokens, sessions, stripeEvents } from '../../src/db/schema';
 import { createUser, db } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { workerFor } from '../support/worker';
@@ -81,5 +81,20 @@ describe('daily clean-up', () => {
       .from(stripeEvents)
       .where(inArray(stripeEvents.id, eventIds));
     expect(events.map((e) => e.id)).toEqual([eventIds[1]]);
+  });
+
+  it('deletes expired second-factor challenges and keeps live ones', async () => {
+    const now = new Date('2030-01-15T03:30:00Z');
+    const user = await createUser();
+    const [, live] = await db()
+      .insert(mfaChallenges)
+      .values([
+        { userId: user.id, tokenHash: crypto.randomUUID(), expiresAt: new Date(now.getTime() - 60_000) },
+        { userId: user.id, tokenHash: crypto.randomUUID(), expiresAt: new Date(now.getTime() + 60_000) },
+      ])
+      .returning();
+    await runCleanup(now);
+    const left = await db().select().from(mfaChallenges).where(eq(mfaChallenges.userId, user.id));
+    expect(left.map((row) => row.id)).toEqual([live!.id]);
   });
 });

@@ -29,6 +29,7 @@ const reauthenticateRoute = createRoute({
       'MALFORMED_REQUEST',
       'VALIDATION_FAILED',
       'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
     ),
   },
 });

@@ -200,6 +200,7 @@ export const SecondFactorLoginSchema = z
     path: ['code'],
   })
   .openapi('SecondFactorLoginRequest', {
+    description: 'The mfa_token and exactly one of code (from the authenticator app) and recovery_code.',
     example: { mfa_token: 'Yq3Jx9VbN2kP0sLr5tWz8aFh4dGc7eUi1oMnBvCx6Qy', code: '123456' },
   });
 

@@ -11,7 +11,7 @@ import {
   setupTotp,
 } from '../../services/auth/second-factors';
 import { bearerSecurity, jsonBody, jsonResponse } from '../openapi/helpers';
-import { problemResponses, VERIFIED_AUTH_ERRORS } from '../openapi/problem-schema';
+import { AUTH_ERRORS, problemResponses, VERIFIED_AUTH_ERRORS } from '../openapi/problem-schema';
 import { RecoveryCodesSchema, TotpConfirmSchema, TotpSetupSchema } from './schemas';
 
 const RECENT = 'REAUTHENTICATION_REQUIRED';
@@ -30,7 +30,13 @@ const setup = createRoute({
   middleware: [requireAuth({ verified: true, recent: true }), limited('mfa-setup')] as const,
   responses: {
     200: jsonResponse(TotpSetupSchema, 'The new secret, as text, otpauth:// URI and QR code'),
-    ...problemResponses(...VERIFIED_AUTH_ERRORS, RECENT, 'MFA_STATE', 'RATE_LIMITED'),
+    ...problemResponses(
+      ...VERIFIED_AUTH_ERRORS,
+      RECENT,
+      'MFA_STATE',
+      'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
+    ),
   },
 });
 
@@ -55,6 +61,7 @@ const confirm = createRoute({
       'MALFORMED_REQUEST',
       'VALIDATION_FAILED',
       'RATE_LIMITED',
+      'DEPENDENCY_UNAVAILABLE',
     ),
   },
 });
@@ -69,7 +76,7 @@ const disable = createRoute({
   middleware: [requireAuth({ recent: true }), limited('mfa-disable')] as const,
   responses: {
     204: { description: 'TOTP is off' },
-    ...problemResponses(...VERIFIED_AUTH_ERRORS, RECENT, 'MFA_STATE', 'RATE_LIMITED'),
+    ...problemResponses(...AUTH_ERRORS, RECENT, 'MFA_STATE', 'RATE_LIMITED', 'DEPENDENCY_UNAVAILABLE'),
   },
 });
 
@@ -83,7 +90,7 @@ const recoveryCodes = createRoute({
   middleware: [requireAuth({ recent: true }), limited('mfa-recovery-codes')] as const,
   responses: {
     200: jsonResponse(RecoveryCodesSchema, 'The new recovery codes'),
-    ...problemResponses(...VERIFIED_AUTH_ERRORS, RECENT, 'MFA_STATE', 'RATE_LIMITED'),
+    ...problemResponses(...AUTH_ERRORS, RECENT, 'MFA_STATE', 'RATE_LIMITED', 'DEPENDENCY_UNAVAILABLE'),
   },
 });
 

@@ -5,7 +5,9 @@ import { sql } from 'drizzle-orm';
 import { mfaChallenges, recoveryCodes, totpFactors, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { keyedHash, randomToken } from '../../lib/crypto';
+import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
+import type { LimitWindow } from '../rate-limiter';
 import { grantFor, type SessionGrant } from './login';
 import { hashRecoveryCode, unsealTotpSecret } from './second-factors';
 import { type ClientInfo, startSession } from './sessions';
@@ -64,40 +66,81 @@ export async function completeSecondFactor(
     left join ${totpFactors} t on t.user_id = tried.user_id and t.confirmed_at is not null`);
   const challenge = rows[0];
   if (!challenge) throw invalidToken();
-  const spend = await spendProof(s, challenge, proof, now);
-  // The factor and the challenge are spent together or not at all: of two racing requests one wins.
-  const { rows: consumed } = await s.db.execute<{ id: string }>(sql`
-    with ${spend},
-    consumed as (
-      update ${mfaChallenges} set consumed_at = ${now}
-      where id = ${challenge.id} and consumed_at is null and exists (select 1 from spent)
-      returning id
-    )
-    select id from consumed`);
-  if (consumed.length === 0) throw invalidCode();
   const user = rowToUser(challenge.user);
-  const session = await startSession(s.db, s.config, { userId: user.id, now, client });
-  const [started] = (await session.statement).rows;
-  if (!started?.session_id) throw invalidToken();
-  return grantFor(s, user, session, now);
+  // Whoever has the password gets a new challenge per sign-in: wrong codes are also capped per account.
+  await assertFailuresLeft(s, user.id);
+  const spend = await spendProof(s, challenge, proof, now);
+  if (!spend) return failed(s, user.id);
+  // One statement: the challenge is locked, the factor spent, the challenge consumed and the session
+  // started together or not at all, and only while the password is the one the challenge was left under.
+  const session = await startSession(s.db, s.config, {
+    userId: user.id,
+    now,
+    client,
+    grantedFor: { passwordHash: user.passwordHash },
+    after: {
+      ctes: sql`locked as (
+          select id from ${mfaChallenges}
+          where id = ${challenge.id} and consumed_at is null and expires_at > ${now}
+          for update
+        ),
+        ${spend},
+        consumed as (
+          update ${mfaChallenges} set consumed_at = ${now}
+          where id in (select id from locked) and exists (select 1 from spent)
+          returning id
+        )`,
+      holds: sql`exists (select 1 from consumed)`,
+      report: sql`exists (select 1 from locked) as had_challenge, exists (select 1 from consumed) as consumed`,
+    },
+  });
+  const [row] = (await session.statement).rows;
+  if (row?.session_id) return grantFor(s, user, session, now);
+  if (!row?.had_challenge || row.consumed) throw invalidToken();
+  return failed(s, user.id);
 }
 
-/** The CTE `spent`: the TOTP step or the recovery code this proof uses up, if it is good. */
+const FAILURES: LimitWindow = { prefix: 'edgeauth:mfa-failures', kind: 'fixed', limit: 10, seconds: 3600 };
+export const MFA_FAILURES_PER_HOUR = FAILURES.limit;
+const REDIS_TIMEOUT_MS = 1500;
+
+async function assertFailuresLeft(s: Services, userId: string) {
+  const left = await withDeadline(s.rateLimiter.remaining(FAILURES, userId), REDIS_TIMEOUT_MS).catch(() => {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Sign-in is unavailable; try again shortly');
+  });
+  if (left <= 0) {
+    throw new AppError('RATE_LIMITED', 'Too many wrong codes for this account; try again in an hour');
+  }
+}
+
+/** A wrong or spent code: counted against the account, then refused. */
+async function failed(s: Services, userId: string): Promise<never> {
+  await withDeadline(s.rateLimiter.hit(FAILURES, userId), REDIS_TIMEOUT_MS).catch(() => {
+    throw new AppError('DEPENDENCY_UNAVAILABLE', 'Sign-in is unavailable; try again shortly');
+  });
+  throw invalidCode();
+}
+
+/**
+ * The CTE `spent`: the TOTP step or the recovery code this proof uses up, once `locked` holds the
+ * challenge; null when the code cannot be right.
+ */
 async function spendProof(s: Services, challenge: ChallengeRow, proof: SecondFactorProof, now: Date) {
   if ('recoveryCode' in proof) {
     const codeHash = await hashRecoveryCode(s, challenge.user_id, proof.recoveryCode);
     return sql`spent as (
       update ${recoveryCodes} set used_at = ${now}
       where user_id = ${challenge.user_id} and code_hash = ${codeHash} and used_at is null
+        and exists (select 1 from locked)
       returning id)`;
   }
   const secret = challenge.sealed_secret ? await unsealTotpSecret(s, challenge.sealed_secret) : null;
   const step = secret ? matchingStep(secret, proof.code, now) : null;
-  if (step === null) throw invalidCode();
+  if (step === null) return null;
   // A code accepted once is refused for the rest of its window (and so is any older one).
   return sql`spent as (
     update ${totpFactors} set last_used_step = ${step}
     where user_id = ${challenge.user_id} and confirmed_at is not null
-      and coalesce(last_used_step, -1) < ${step}
+      and coalesce(last_used_step, -1) < ${step} and exists (select 1 from locked)
     returning user_id)`;
 }

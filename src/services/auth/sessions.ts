@@ -1,7 +1,7 @@
 // Sessions and their rotating refresh tokens. A session is one sign-in; each refresh exchanges the
 // presented token for its successor in a single SQL statement (neon-http has no interactive
 // transactions), so concurrent refreshes and replays resolve inside Postgres, not in our code.
-import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { mfaChallenges, refreshTokens, sessions, totpFactors, users } from '../../db/schema';
 import type { Config } from '../../env';
@@ -76,6 +76,7 @@ export async function startSession(
     client,
     grantedFor,
     unlessSecondFactor,
+    after,
   }: {
     userId: string;
     now: Date;
@@ -83,6 +84,11 @@ export async function startSession(
     grantedFor?: { passwordHash: string | null };
     /** When the account has TOTP on, record this challenge instead of starting the session. */
     unlessSecondFactor?: { tokenHash: string; expiresAt: Date };
+    /**
+     * Statements that run first, in the same statement (common table expressions), and the condition
+     * on them the session needs; `report` adds columns to the returned row.
+     */
+    after?: { ctes: SQL; holds: SQL; report: SQL };
   },
 ) {
   const sessionId = crypto.randomUUID();
@@ -102,8 +108,11 @@ export async function startSession(
         from gate where valid and second_factor
         returning id`
     : sql`select null::uuid as id where false`;
-  const statement = db.execute<{ session_id: string | null; challenge_id: string | null }>(sql`
-    with gate as (select ${stillValid} as valid, ${needsSecondFactor} as second_factor),
+  const statement = db.execute<
+    { session_id: string | null; challenge_id: string | null } & Record<string, unknown>
+  >(sql`
+    with ${after ? sql`${after.ctes},` : sql``}
+    gate as (select ${stillValid} and ${after ? after.holds : sql`true`} as valid, ${needsSecondFactor} as second_factor),
     created as (
       insert into ${sessions} (id, user_id, created_at, last_used_at, authenticated_at, expires_at, user_agent, ip_address)
       select ${sessionId}, ${userId}, ${now}, ${now}, ${now}, ${expiresAt}, ${client.userAgent?.slice(0, 512) ?? null},
@@ -117,7 +126,8 @@ export async function startSession(
       select id, ${await hashToken(config, refreshToken)}, 0, ${now}, ${expiresAt} from created
       returning session_id
     )
-    select (select session_id from token) as session_id, (select id from challenge) as challenge_id`);
+    select (select session_id from token) as session_id, (select id from challenge) as challenge_id
+      ${after ? sql`, ${after.report}` : sql``}`);
   return { sessionId, refreshToken, statement };
 }
 
