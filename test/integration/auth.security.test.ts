@@ -19,6 +19,11 @@ const ROUTES: ProtectedRoute[] = [
   },
   // Unverified accounts may close themselves: they are deleted (README, "Account lifecycle").
   { method: 'POST', path: '/deactivate', body: { password: PASSWORD }, requiresVerified: false },
+  { method: 'POST', path: '/reauthenticate', body: { password: PASSWORD }, requiresVerified: false },
+  { method: 'POST', path: '/mfa/totp/setup', requiresVerified: true },
+  { method: 'POST', path: '/mfa/totp/confirm', body: { code: '123456' }, requiresVerified: true },
+  { method: 'DELETE', path: '/mfa/totp', requiresVerified: false },
+  { method: 'POST', path: '/mfa/recovery-codes', requiresVerified: false },
 ];
 
 for (const route of ROUTES) describeProtectedRoute(route);

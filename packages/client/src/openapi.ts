@@ -1204,6 +1204,7 @@ export interface components {
             code?: "INVALID_MFA_TOKEN";
         };
         /**
+         * @description The mfa_token and exactly one of code (from the authenticator app) and recovery_code.
          * @example {
          *       "mfa_token": "Yq3Jx9VbN2kP0sLr5tWz8aFh4dGc7eUi1oMnBvCx6Qy",
          *       "code": "123456"
@@ -3172,6 +3173,15 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
         };
     };
     postMfaTotpConfirm: {
@@ -3279,6 +3289,15 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
         };
     };
     deleteMfaTotp: {
@@ -3312,7 +3331,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+            /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3322,7 +3341,7 @@ export interface operations {
                         /** @enum {number} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+                        code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
                     };
                 };
             };
@@ -3351,6 +3370,15 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
         };
     };
     postMfaRecoveryCodes: {
@@ -3386,7 +3414,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+            /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3396,7 +3424,7 @@ export interface operations {
                         /** @enum {number} */
                         status?: 403;
                         /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+                        code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
                     };
                 };
             };
@@ -3425,6 +3453,15 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
         };
     };
     postReauthenticate: {
@@ -3518,6 +3555,15 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                };
+            };
         };
     };
     getBillingPlans: {

@@ -46,13 +46,45 @@ $('register').addEventListener('submit', async (event) => {
   show(`registered (${result.status})`);
 });
 
+let mfaToken = null;
+
 $('login').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   const result = await call('/login', { method: 'POST', json: Object.fromEntries(form) });
   if (result.status !== 200) return show(`login failed (${result.status})`);
+  if (result.body.mfa_required) {
+    mfaToken = result.body.mfa_token;
+    return show('second factor required (login 200)');
+  }
   accessToken = result.body.token;
   show(`signed in (login 200, me ${await loadMe()})`);
+});
+
+// The second step: a code from the authenticator app, or one recovery code.
+$('mfa').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const proof = form.get('code') ? { code: form.get('code') } : { recovery_code: form.get('recovery_code') };
+  const result = await call('/login/mfa', { method: 'POST', json: { mfa_token: mfaToken, ...proof } });
+  if (result.status !== 200) return show(`second factor failed (${result.status})`);
+  mfaToken = null;
+  accessToken = result.body.token;
+  show(`signed in (mfa 200, me ${await loadMe()})`);
+});
+
+$('totp-setup').addEventListener('click', async () => {
+  const result = await call('/mfa/totp/setup', { method: 'POST' });
+  $('secret').value = result.status === 200 ? result.body.secret : '';
+  show(`totp setup (${result.status})`);
+});
+
+$('totp-confirm').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const result = await call('/mfa/totp/confirm', { method: 'POST', json: { code: form.get('code') } });
+  $('recovery').value = result.status === 200 ? result.body.recovery_codes.join(' ') : '';
+  show(`totp on (${result.status})`);
 });
 
 $('refresh').addEventListener('click', () => resume());
