@@ -2,6 +2,7 @@
 // (with fresh secrets) when missing, starts the local stand-ins, then `wrangler dev` wired to them.
 // Ctrl-C stops everything.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { INTEGRATIONS, integrationSources } from './dev-settings.mjs';
 import { readUserSettings, renderDevVars, root, startDevStack } from './dev-stack.mjs';
@@ -27,8 +28,24 @@ const dataDir =
     ? path.join(root, '.standins/pglite')
     : undefined;
 if (dataDir) mkdirSync(dataDir, { recursive: true });
+const PORT_VARIABLES = 'API_PORT, NEON_PORT, UPSTASH_PORT, MAIL_PORT, OAUTH_PORT, STRIPE_PORT';
+function portInUse(error) {
+  if (error?.code !== 'EADDRINUSE') throw error;
+  // The usual cause is another `npm run dev`: say so instead of printing a stack trace.
+  console.error(
+    `Port ${error.port} on ${error.address ?? '127.0.0.1'} is already in use (is another \`npm run dev\` running?). ` +
+      `Stop it, or pick other ports with ${PORT_VARIABLES}.`,
+  );
+  process.exit(1);
+}
+/** Fails like a stand-in would, before wrangler starts, when the API's port is taken. */
+const apiPort = port('API_PORT', 8787);
+await new Promise((resolve, reject) => {
+  const probe = net.createServer().once('error', reject);
+  probe.listen(apiPort, '127.0.0.1', () => probe.close(resolve));
+}).catch(portInUse);
 const stack = await startDevStack({
-  apiPort: port('API_PORT', 8787),
+  apiPort,
   standinPorts: {
     neon: port('NEON_PORT', DEFAULT_PORTS.neon),
     upstash: port('UPSTASH_PORT', DEFAULT_PORTS.upstash),
@@ -41,7 +58,7 @@ const stack = await startDevStack({
   dataDir,
   shell: process.env,
   log: (line) => console.error(line),
-});
+}).catch(portInUse);
 const { api, standins, sources } = stack;
 
 /** The banner's line for one integration: the user's own, or which stand-in serves it. */
