@@ -66,6 +66,8 @@ export default defineConfig({
           REFRESH_REUSE_GRACE_SECONDS: '30',
           REAUTH_MAX_AGE_SECONDS: '600',
           MFA_SECRET_KEY: SECRET('mfa'),
+          // The API is api.edgeauth.test, the app app.edgeauth.test: passkeys belong to the parent domain.
+          PASSKEY_RP_ID: 'edgeauth.test',
           COOKIE_SECURE: 'true',
           COOKIE_SAMESITE: 'Lax',
           // Generous by default so tests of other behaviour never trip it; rate-limit tests lower it.

@@ -3,7 +3,7 @@ import { type EmailContext, layout, paragraph, type RenderedEmail } from './layo
 
 export interface SecondFactorProps {
   username: string;
-  kind: 'totp_enabled' | 'totp_disabled' | 'recovery_codes_regenerated';
+  kind: 'totp_enabled' | 'totp_disabled' | 'recovery_codes_regenerated' | 'passkey_added' | 'passkey_removed';
 }
 
 const WHAT: Record<SecondFactorProps['kind'], { subject: string; heading: string; line: string }> = {
@@ -22,6 +22,16 @@ const WHAT: Record<SecondFactorProps['kind'], { subject: string; heading: string
     heading: 'New recovery codes',
     line: 'A new set of recovery codes was made; the previous codes no longer work.',
   },
+  passkey_added: {
+    subject: 'A passkey was added',
+    heading: 'New passkey',
+    line: 'A passkey was added to your account: it signs in on its own, without your password.',
+  },
+  passkey_removed: {
+    subject: 'A passkey was removed',
+    heading: 'Passkey removed',
+    line: 'A passkey was removed from your account, and your other devices were signed out.',
+  },
 };
 
 export function secondFactorNotice(ctx: EmailContext, props: SecondFactorProps): RenderedEmail {
@@ -29,8 +39,8 @@ export function secondFactorNotice(ctx: EmailContext, props: SecondFactorProps):
   const lines = [
     `Hi ${props.username},`,
     what.line,
-    props.kind === 'totp_enabled'
-      ? 'If this was not you, someone has your password: contact support at once (a password reset alone does not remove their authenticator).'
+    props.kind === 'totp_enabled' || props.kind === 'passkey_added'
+      ? 'If this was not you, someone has your password: contact support at once (a password reset alone does not remove their authenticator or passkey).'
       : 'If this was not you, reset your password now and contact support.',
   ];
   return {

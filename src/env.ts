@@ -42,6 +42,13 @@ const schema = z.object({
   REFRESH_REUSE_GRACE_SECONDS: seconds(30),
   REAUTH_MAX_AGE_SECONDS: seconds(600),
   MFA_SECRET_KEY: optionalText.pipe(secret.optional()),
+  PASSKEY_RP_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, 'must be a host name (no scheme, port or path)')
+      .optional(),
+  ),
+  PASSKEY_ORIGINS: csv.pipe(z.array(z.url())),
   COOKIE_SECURE: z
     .enum(['true', 'false'])
     .default('true')

@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   INVALID_LOGIN_CODE: { status: 400, title: 'Invalid or expired code' },
   INVALID_REDIRECT: { status: 400, title: 'Redirect target not allowed' },
   INVALID_MFA_CODE: { status: 400, title: 'Invalid or already used code' },
+  PASSKEY_REJECTED: { status: 400, title: 'Passkey response rejected' },
   INVALID_SIGNATURE: { status: 400, title: 'Invalid webhook signature' },
   INVALID_WEBHOOK_EVENT: { status: 400, title: 'Invalid webhook event' },
   OAUTH_CALLBACK_INVALID: { status: 400, title: 'Invalid OAuth callback' },

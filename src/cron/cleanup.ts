@@ -3,7 +3,15 @@
 // Deletes in bounded batches so one run never holds long locks, and is safe to run twice at once.
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { emailTokens, loginCodes, mfaChallenges, refreshTokens, sessions, stripeEvents } from '../db/schema';
+import {
+  emailTokens,
+  loginCodes,
+  mfaChallenges,
+  refreshTokens,
+  sessions,
+  stripeEvents,
+  webauthnChallenges,
+} from '../db/schema';
 import { DAY_MS } from '../lib/time';
 
 const BATCH = 5_000;
@@ -42,6 +50,11 @@ export async function cleanUpExpired(db: Database, now: Date) {
       db,
       'stripe_events',
       sql`${stripeEvents.receivedAt} < ${eventCutoff}`,
+    ),
+    webauthn_challenges: await deleteInBatches(
+      db,
+      'webauthn_challenges',
+      sql`${webauthnChallenges.expiresAt} < ${now}`,
     ),
   };
 }

@@ -45,6 +45,11 @@ export interface RateLimitOptions {
    * session is the client, whatever IP it comes from.
    */
   identifierOnly?: (config: Config) => number;
+  /**
+   * For routes anyone calls without naming an account (passkey sign-in options, fetched on every page
+   * that offers the button): the per-IP limit, instead of RATE_LIMIT_MAX.
+   */
+  perIp?: (config: Config) => number;
 }
 
 function keysFor(
@@ -56,7 +61,7 @@ function keysFor(
   const max = config.RATE_LIMIT_MAX;
   if (options.identifierOnly)
     return identifier ? [{ key: `id:${identifier}`, limit: options.identifierOnly(config) }] : [];
-  if (!identifier) return [{ key: `ip:${ip}`, limit: max }];
+  if (!identifier) return [{ key: `ip:${ip}`, limit: options.perIp?.(config) ?? max }];
   return [
     { key: `pair:${ip}|${identifier}`, limit: max },
     { key: `id:${identifier}`, limit: max * PER_IDENTIFIER_FACTOR },

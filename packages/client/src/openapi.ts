@@ -508,9 +508,146 @@ export interface paths {
         put?: never;
         /**
          * Confirm it is you, for the sensitive actions that need a recent authentication
-         * @description With the password, or a code from POST /request/login-code. Marks this session freshly authenticated: second-factor changes, password change and deactivation answer 403 REAUTHENTICATION_REQUIRED when the last sign-in or reauthentication is older than REAUTH_MAX_AGE_SECONDS (600 by default).
+         * @description With the password, a code from POST /request/login-code, or a passkey assertion (`response`, over options from POST /reauthenticate/options). Marks this session freshly authenticated: second-factor changes, password change and deactivation answer 403 REAUTHENTICATION_REQUIRED when the last sign-in or reauthentication is older than REAUTH_MAX_AGE_SECONDS (600 by default).
          */
         post: operations["postReauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/register/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start registering a passkey
+         * @description Needs a verified email and a recent authentication. Answers the creation options for navigator.credentials.create(): a discoverable credential with user verification, bound to the relying party PASSKEY_RP_ID (the front end’s host by default), excluding passkeys already registered.
+         */
+        post: operations["postPasskeysRegisterOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register the passkey the browser made
+         * @description Checks the response against the challenge from POST /passkeys/register/options (5 minutes, once), the origin, the RP ID and user verification, then stores the public key. A notice is emailed. Attestation is not asked for and not judged.
+         */
+        post: operations["postPasskeysRegister"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your passkeys */
+        get: operations["getPasskeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/passkeys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a passkey
+         * @description Needs a recent authentication. The passkey stops working, every other session ends (it may be a lost device’s) and a notice is emailed.
+         */
+        delete: operations["deletePasskeysById"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a passkey sign-in
+         * @description No body: the browser offers the passkeys it holds for this site (usernameless), so the answer is the same for everyone and says nothing about any account.
+         */
+        post: operations["postLoginPasskeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/login/passkey": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with a passkey
+         * @description Takes the assertion over options from POST /login/passkey/options. A passkey verifies the user, so it is a whole sign-in: no second factor is asked for. Answers like /login (tokens and the refresh cookie, or with `X-Refresh-Token-Transport: body` the refresh token in the body). The challenge works once and the signature counter must move forward.
+         */
+        post: operations["postLoginPasskey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/reauthenticate/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request options for reauthenticating with a passkey
+         * @description Lists your passkeys in allowCredentials; send the assertion to POST /reauthenticate as response.
+         */
+        post: operations["postReauthenticateOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -825,11 +962,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        MethodNotAllowedProblem: components["schemas"]["Problem"] & {
+        InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorizedProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
-            status?: 405;
+            status?: 401;
             /** @enum {string} */
-            code?: "METHOD_NOT_ALLOWED";
+            code?: "INVALID_TOKEN" | "SESSION_REVOKED" | "TOKEN_EXPIRED" | "UNAUTHORIZED";
         };
         Problem: {
             /** @example about:blank */
@@ -838,7 +975,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "MALFORMED_REQUEST" | "INVALID_EMAIL_TOKEN" | "INVALID_LOGIN_CODE" | "INVALID_REDIRECT" | "INVALID_MFA_CODE" | "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT" | "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EXCHANGE_FAILED" | "OAUTH_EMAIL_NOT_VERIFIED" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "INVALID_REFRESH_TOKEN" | "INVALID_MFA_TOKEN" | "FORBIDDEN" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD" | "ORIGIN_NOT_ALLOWED" | "ADMIN_REQUIRED" | "REAUTHENTICATION_REQUIRED" | "SUBSCRIPTION_REQUIRED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USERNAME_TAKEN" | "OAUTH_ACCOUNT_EXISTS" | "PLAN_CODE_TAKEN" | "SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_STATE" | "MFA_STATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "PROVIDER_ERROR" | "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
+            code: "MALFORMED_REQUEST" | "INVALID_EMAIL_TOKEN" | "INVALID_LOGIN_CODE" | "INVALID_REDIRECT" | "INVALID_MFA_CODE" | "PASSKEY_REJECTED" | "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT" | "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EXCHANGE_FAILED" | "OAUTH_EMAIL_NOT_VERIFIED" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED" | "INVALID_REFRESH_TOKEN" | "INVALID_MFA_TOKEN" | "FORBIDDEN" | "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD" | "ORIGIN_NOT_ALLOWED" | "ADMIN_REQUIRED" | "REAUTHENTICATION_REQUIRED" | "SUBSCRIPTION_REQUIRED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT" | "USERNAME_TAKEN" | "OAUTH_ACCOUNT_EXISTS" | "PLAN_CODE_TAKEN" | "SUBSCRIPTION_EXISTS" | "SUBSCRIPTION_STATE" | "MFA_STATE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "PROVIDER_ERROR" | "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
             /** @example 5f1c0d2e-7a3b-4c55-9d7e-0c2b8f1a6e44 */
             request_id: string;
             /** @description Present on VALIDATION_FAILED: one entry per invalid field. */
@@ -846,6 +983,234 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+        };
+        AccountDisabledProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED";
+        };
+        AccountDisabledOrIncorrectPasswordOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD" | "REAUTHENTICATION_REQUIRED";
+        };
+        InvalidLoginCodeOrMalformedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST";
+        };
+        ValidationFailedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 422;
+            /** @enum {string} */
+            code?: "VALIDATION_FAILED";
+        };
+        RateLimitedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 429;
+            /** @enum {string} */
+            code?: "RATE_LIMITED";
+        };
+        ProviderErrorProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 502;
+            /** @enum {string} */
+            code?: "PROVIDER_ERROR";
+        };
+        DependencyUnavailableOrFeatureNotConfiguredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 503;
+            /** @enum {string} */
+            code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
+        };
+        MalformedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "MALFORMED_REQUEST";
+        };
+        InvalidCredentialsProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_CREDENTIALS";
+        };
+        DependencyUnavailableProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 503;
+            /** @enum {string} */
+            code?: "DEPENDENCY_UNAVAILABLE";
+        };
+        InvalidMfaCodeOrMalformedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_MFA_CODE" | "MALFORMED_REQUEST";
+        };
+        InvalidMfaTokenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_MFA_TOKEN";
+        };
+        AccountDisabledOrEmailNotVerifiedOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+        };
+        ConflictProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "CONFLICT";
+        };
+        AccountDisabledOrEmailNotVerifiedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
+        };
+        MalformedRequestOrPasskeyRejectedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "MALFORMED_REQUEST" | "PASSKEY_REJECTED";
+        };
+        AccountDisabledOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
+        };
+        NotFoundProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 404;
+            /** @enum {string} */
+            code?: "NOT_FOUND";
+        };
+        MfaStateProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "MFA_STATE";
+        };
+        InvalidEmailTokenOrMalformedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_EMAIL_TOKEN" | "MALFORMED_REQUEST";
+        };
+        AccountDisabledOrEmailNotVerifiedOrIncorrectPasswordOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD" | "REAUTHENTICATION_REQUIRED";
+        };
+        AccountDisabledOrIncorrectPasswordProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD";
+        };
+        InvalidLoginCodeOrMalformedRequestOrPasskeyRejectedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST" | "PASSKEY_REJECTED";
+        };
+        UsernameTakenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "USERNAME_TAKEN";
+        };
+        ConflictOrMfaStateProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "CONFLICT" | "MFA_STATE";
+        };
+        InvalidRefreshTokenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_REFRESH_TOKEN";
+        };
+        OriginNotAllowedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ORIGIN_NOT_ALLOWED";
+        };
+        InvalidRedirectProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_REDIRECT";
+        };
+        FeatureNotConfiguredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 503;
+            /** @enum {string} */
+            code?: "FEATURE_NOT_CONFIGURED";
+        };
+        OauthCallbackInvalidOrOauthDeniedOrOauthEmailNotVerifiedOrOauthExchangeFailedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EMAIL_NOT_VERIFIED" | "OAUTH_EXCHANGE_FAILED";
+        };
+        OauthAccountExistsProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "OAUTH_ACCOUNT_EXISTS";
+        };
+        AccountDisabledOrAdminRequiredOrEmailNotVerifiedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "ADMIN_REQUIRED" | "EMAIL_NOT_VERIFIED";
+        };
+        PlanCodeTakenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "PLAN_CODE_TAKEN";
+        };
+        SubscriptionExistsProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "SUBSCRIPTION_EXISTS";
+        };
+        SubscriptionStateProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "SUBSCRIPTION_STATE";
+        };
+        AccountDisabledOrEmailNotVerifiedOrSubscriptionRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "SUBSCRIPTION_REQUIRED";
+        };
+        InvalidSignatureOrInvalidWebhookEventProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT";
+        };
+        MethodNotAllowedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 405;
+            /** @enum {string} */
+            code?: "METHOD_NOT_ALLOWED";
         };
         PayloadTooLargeProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
@@ -877,12 +1242,6 @@ export interface components {
                 redis: "ok" | "down";
             };
         };
-        DependencyUnavailableProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 503;
-            /** @enum {string} */
-            code?: "DEPENDENCY_UNAVAILABLE";
-        };
         UserEnvelope: {
             user: components["schemas"]["User"];
         };
@@ -907,30 +1266,6 @@ export interface components {
             has_password: boolean;
             /** Format: date-time */
             created_at: string;
-        };
-        MalformedRequestProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "MALFORMED_REQUEST";
-        };
-        UsernameTakenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "USERNAME_TAKEN";
-        };
-        ValidationFailedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 422;
-            /** @enum {string} */
-            code?: "VALIDATION_FAILED";
-        };
-        RateLimitedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 429;
-            /** @enum {string} */
-            code?: "RATE_LIMITED";
         };
         /**
          * @example {
@@ -961,12 +1296,6 @@ export interface components {
             status?: 400;
             /** @enum {string} */
             code?: "INVALID_EMAIL_TOKEN";
-        };
-        AccountDisabledProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ACCOUNT_DISABLED";
         };
         /** @description Tokens, or for an account with TOTP on a second-factor challenge (no token, no cookie) to complete at POST /login/mfa. */
         SignInResult: components["schemas"]["SessionGrant"] | components["schemas"]["SecondFactorRequired"];
@@ -1023,12 +1352,6 @@ export interface components {
             mfa_token: string;
             methods: ("totp" | "recovery_code")[];
         };
-        InvalidCredentialsProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 401;
-            /** @enum {string} */
-            code?: "INVALID_CREDENTIALS";
-        };
         /**
          * @example {
          *       "email": "ann@example.com",
@@ -1043,18 +1366,6 @@ export interface components {
             email: string;
             password: string;
         };
-        InvalidRefreshTokenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 401;
-            /** @enum {string} */
-            code?: "INVALID_REFRESH_TOKEN";
-        };
-        OriginNotAllowedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ORIGIN_NOT_ALLOWED";
-        };
         /** @description Native clients send the refresh token here; browsers send nothing and rely on the cookie. */
         RefreshRequest: {
             refresh_token?: string;
@@ -1068,12 +1379,6 @@ export interface components {
             user_agent: string | null;
             ip_address: string | null;
             current: boolean;
-        };
-        NotFoundProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 404;
-            /** @enum {string} */
-            code?: "NOT_FOUND";
         };
         /**
          * @example {
@@ -1107,12 +1412,6 @@ export interface components {
             deleted: boolean;
             /** @description A live subscription was cancelled at once (no further charge, no refund) */
             subscription_canceled: boolean;
-        };
-        ProviderErrorProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 502;
-            /** @enum {string} */
-            code?: "PROVIDER_ERROR";
         };
         /**
          * @example {
@@ -1151,12 +1450,6 @@ export interface components {
              */
             password: string;
         };
-        ConflictProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "CONFLICT";
-        };
         /**
          * @example {
          *       "old_password": "correct horse battery staple",
@@ -1178,30 +1471,6 @@ export interface components {
              */
             email: string;
             code: string;
-        };
-        InvalidRedirectProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "INVALID_REDIRECT";
-        };
-        FeatureNotConfiguredProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 503;
-            /** @enum {string} */
-            code?: "FEATURE_NOT_CONFIGURED";
-        };
-        OauthAccountExistsProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "OAUTH_ACCOUNT_EXISTS";
-        };
-        InvalidMfaTokenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 401;
-            /** @enum {string} */
-            code?: "INVALID_MFA_TOKEN";
         };
         /**
          * @description The mfa_token and exactly one of code (from the authenticator app) and recovery_code.
@@ -1231,12 +1500,6 @@ export interface components {
             otpauth_url: string;
             /** @description The otpauth_url as an SVG QR code */
             qr_svg: string;
-        };
-        MfaStateProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "MFA_STATE";
         };
         /**
          * @description Shown once: store them somewhere safe. Each works once, instead of a TOTP code.
@@ -1288,6 +1551,167 @@ export interface components {
             password?: string;
             /** @description A code from POST /request/login-code (accounts without a password) */
             code?: string;
+            response?: components["schemas"]["AuthenticationResponse"];
+        };
+        /** @description An assertion by one of your passkeys, over options from POST /reauthenticate/options */
+        AuthenticationResponse: {
+            id: string;
+            rawId: string;
+            /** @enum {string} */
+            type: "public-key";
+            response: {
+                clientDataJSON: string;
+                authenticatorData: string;
+                signature: string;
+                userHandle?: string | null;
+            };
+        };
+        /**
+         * @description PublicKeyCredentialCreationOptionsJSON: pass it to startRegistration({ optionsJSON }) or PublicKeyCredential.parseCreationOptionsFromJSON(). The challenge lives 5 minutes and works once.
+         * @example {
+         *       "challenge": "r1C9mVZ8q6Lx0bJ3yT5nWfK2pA7dE4sHgU0iOjQvBcM",
+         *       "rp": {
+         *         "id": "example.com",
+         *         "name": "edgeauth"
+         *       },
+         *       "user": {
+         *         "id": "LwouHlt9TpqMPx0uP0pbbA",
+         *         "name": "ann@example.com",
+         *         "displayName": "ann"
+         *       },
+         *       "pubKeyCredParams": [
+         *         {
+         *           "type": "public-key",
+         *           "alg": -8
+         *         },
+         *         {
+         *           "type": "public-key",
+         *           "alg": -7
+         *         },
+         *         {
+         *           "type": "public-key",
+         *           "alg": -257
+         *         }
+         *       ],
+         *       "timeout": 300000,
+         *       "excludeCredentials": [],
+         *       "authenticatorSelection": {
+         *         "residentKey": "required",
+         *         "requireResidentKey": true,
+         *         "userVerification": "required"
+         *       },
+         *       "attestation": "none",
+         *       "extensions": {
+         *         "credProps": true
+         *       }
+         *     }
+         */
+        PasskeyCreationOptions: {
+            challenge: string;
+            rp: {
+                id: string;
+                name: string;
+            };
+            user: {
+                id: string;
+                name: string;
+                displayName: string;
+            };
+            pubKeyCredParams: {
+                /** @enum {string} */
+                type: "public-key";
+                alg: number;
+            }[];
+            timeout: number;
+            excludeCredentials: {
+                id: string;
+                /** @enum {string} */
+                type: "public-key";
+                transports: string[];
+            }[];
+            authenticatorSelection: {
+                /** @enum {string} */
+                residentKey: "required";
+                /** @enum {boolean} */
+                requireResidentKey: true;
+                /** @enum {string} */
+                userVerification: "required";
+            };
+            /** @enum {string} */
+            attestation: "none";
+            extensions: {
+                credProps: boolean;
+            };
+        };
+        /**
+         * @example {
+         *       "id": "7b0e4f8a-1c2d-4e3f-9a5b-6c7d8e9f0a1b",
+         *       "name": "Work laptop",
+         *       "created_at": "2026-11-24T12:00:00.000Z",
+         *       "last_used_at": null,
+         *       "backed_up": true,
+         *       "transports": [
+         *         "internal",
+         *         "hybrid"
+         *       ]
+         *     }
+         */
+        Passkey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string | null;
+            /** @description Synced by its provider (iCloud Keychain, Google…) */
+            backed_up: boolean;
+            transports: string[];
+        };
+        PasskeyRegisterRequest: {
+            response: components["schemas"]["RegistrationResponse"];
+            /** @description What the owner calls it ("Work laptop"); "Passkey" when absent */
+            name?: string;
+        };
+        /** @description RegistrationResponseJSON: the credential navigator.credentials.create() made, as JSON. */
+        RegistrationResponse: {
+            id: string;
+            rawId: string;
+            /** @enum {string} */
+            type: "public-key";
+            response: {
+                clientDataJSON: string;
+                attestationObject: string;
+                transports?: string[];
+            };
+        };
+        PasskeyList: {
+            passkeys: components["schemas"]["Passkey"][];
+        };
+        /**
+         * @description PublicKeyCredentialRequestOptionsJSON: pass it to startAuthentication({ optionsJSON }) or PublicKeyCredential.parseRequestOptionsFromJSON(). The challenge lives 5 minutes and works once.
+         * @example {
+         *       "challenge": "r1C9mVZ8q6Lx0bJ3yT5nWfK2pA7dE4sHgU0iOjQvBcM",
+         *       "rpId": "example.com",
+         *       "timeout": 300000,
+         *       "userVerification": "required"
+         *     }
+         */
+        PasskeyRequestOptions: {
+            challenge: string;
+            rpId: string;
+            timeout: number;
+            /** @enum {string} */
+            userVerification: "required";
+            allowCredentials?: {
+                id: string;
+                /** @enum {string} */
+                type: "public-key";
+                transports: string[];
+            }[];
+        };
+        PasskeyLoginRequest: {
+            response: components["schemas"]["AuthenticationResponse"] & unknown;
         };
         /**
          * @example {
@@ -1320,12 +1744,6 @@ export interface components {
             tier: "free" | "pro" | "vip";
             features: string[];
             is_active: boolean;
-        };
-        PlanCodeTakenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "PLAN_CODE_TAKEN";
         };
         /**
          * @example {
@@ -1419,12 +1837,6 @@ export interface components {
             /** Format: uri */
             checkout_url: string;
         };
-        SubscriptionExistsProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "SUBSCRIPTION_EXISTS";
-        };
         /**
          * @example {
          *       "plan_code": "pro-monthly"
@@ -1443,12 +1855,6 @@ export interface components {
                 description: string | null;
                 amount_cents: number;
             }[];
-        };
-        SubscriptionStateProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "SUBSCRIPTION_STATE";
         };
         PortalSession: {
             /** Format: uri */
@@ -1492,6 +1898,356 @@ export interface components {
         };
     };
     responses: {
+        /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+        InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorizedProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled */
+        AccountDisabled: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
+        AccountDisabledOrIncorrectPasswordOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrIncorrectPasswordOrReauthenticationRequiredProblem"];
+            };
+        };
+        /** @description MALFORMED_REQUEST: Malformed request; INVALID_LOGIN_CODE: Invalid or expired code */
+        InvalidLoginCodeOrMalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidLoginCodeOrMalformedRequestProblem"];
+            };
+        };
+        /** @description VALIDATION_FAILED: Validation failed */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ValidationFailedProblem"];
+            };
+        };
+        /** @description RATE_LIMITED: Too many requests */
+        RateLimited: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RateLimitedProblem"];
+            };
+        };
+        /** @description PROVIDER_ERROR: Upstream provider error */
+        ProviderError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ProviderErrorProblem"];
+            };
+        };
+        /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
+        DependencyUnavailableOrFeatureNotConfigured: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["DependencyUnavailableOrFeatureNotConfiguredProblem"];
+            };
+        };
+        /** @description MALFORMED_REQUEST: Malformed request */
+        MalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MalformedRequestProblem"];
+            };
+        };
+        /** @description INVALID_CREDENTIALS: Invalid credentials */
+        InvalidCredentials: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidCredentialsProblem"];
+            };
+        };
+        /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+        DependencyUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+            };
+        };
+        /** @description INVALID_MFA_CODE: Invalid or already used code; MALFORMED_REQUEST: Malformed request */
+        InvalidMfaCodeOrMalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidMfaCodeOrMalformedRequestProblem"];
+            };
+        };
+        /** @description INVALID_MFA_TOKEN: Invalid or expired sign-in step */
+        InvalidMfaToken: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidMfaTokenProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+        AccountDisabledOrEmailNotVerifiedOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedOrReauthenticationRequiredProblem"];
+            };
+        };
+        /** @description CONFLICT: Conflict */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ConflictProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
+        AccountDisabledOrEmailNotVerified: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedProblem"];
+            };
+        };
+        /** @description PASSKEY_REJECTED: Passkey response rejected; MALFORMED_REQUEST: Malformed request */
+        MalformedRequestOrPasskeyRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MalformedRequestOrPasskeyRejectedProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
+        AccountDisabledOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrReauthenticationRequiredProblem"];
+            };
+        };
+        /** @description NOT_FOUND: Not found */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["NotFoundProblem"];
+            };
+        };
+        /** @description MFA_STATE: Second factor in the wrong state */
+        MfaState: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MfaStateProblem"];
+            };
+        };
+        /** @description MALFORMED_REQUEST: Malformed request; INVALID_EMAIL_TOKEN: Invalid or expired link */
+        InvalidEmailTokenOrMalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidEmailTokenOrMalformedRequestProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
+        AccountDisabledOrEmailNotVerifiedOrIncorrectPasswordOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedOrIncorrectPasswordOrReauthenticationRequiredProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; INCORRECT_PASSWORD: Incorrect password */
+        AccountDisabledOrIncorrectPassword: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrIncorrectPasswordProblem"];
+            };
+        };
+        /** @description INVALID_LOGIN_CODE: Invalid or expired code; PASSKEY_REJECTED: Passkey response rejected; MALFORMED_REQUEST: Malformed request */
+        InvalidLoginCodeOrMalformedRequestOrPasskeyRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidLoginCodeOrMalformedRequestOrPasskeyRejectedProblem"];
+            };
+        };
+        /** @description USERNAME_TAKEN: Username taken */
+        UsernameTaken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UsernameTakenProblem"];
+            };
+        };
+        /** @description MFA_STATE: Second factor in the wrong state; CONFLICT: Conflict */
+        ConflictOrMfaState: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ConflictOrMfaStateProblem"];
+            };
+        };
+        /** @description INVALID_REFRESH_TOKEN: Invalid refresh token */
+        InvalidRefreshToken: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidRefreshTokenProblem"];
+            };
+        };
+        /** @description ORIGIN_NOT_ALLOWED: Origin not allowed */
+        OriginNotAllowed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["OriginNotAllowedProblem"];
+            };
+        };
+        /** @description INVALID_REDIRECT: Redirect target not allowed */
+        InvalidRedirect: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidRedirectProblem"];
+            };
+        };
+        /** @description FEATURE_NOT_CONFIGURED: Feature not configured */
+        FeatureNotConfigured: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["FeatureNotConfiguredProblem"];
+            };
+        };
+        /** @description OAUTH_CALLBACK_INVALID: Invalid OAuth callback; OAUTH_DENIED: Sign-in was cancelled at the provider; OAUTH_EXCHANGE_FAILED: The provider rejected the sign-in; OAUTH_EMAIL_NOT_VERIFIED: No verified email at the provider */
+        OauthCallbackInvalidOrOauthDeniedOrOauthEmailNotVerifiedOrOauthExchangeFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["OauthCallbackInvalidOrOauthDeniedOrOauthEmailNotVerifiedOrOauthExchangeFailedProblem"];
+            };
+        };
+        /** @description OAUTH_ACCOUNT_EXISTS: Account exists; link refused */
+        OauthAccountExists: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["OauthAccountExistsProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; ADMIN_REQUIRED: Admin privileges required */
+        AccountDisabledOrAdminRequiredOrEmailNotVerified: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrAdminRequiredOrEmailNotVerifiedProblem"];
+            };
+        };
+        /** @description PLAN_CODE_TAKEN: Plan code taken */
+        PlanCodeTaken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["PlanCodeTakenProblem"];
+            };
+        };
+        /** @description SUBSCRIPTION_EXISTS: Subscription exists */
+        SubscriptionExists: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["SubscriptionExistsProblem"];
+            };
+        };
+        /** @description SUBSCRIPTION_STATE: Subscription in the wrong state */
+        SubscriptionState: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["SubscriptionStateProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; SUBSCRIPTION_REQUIRED: Subscription required */
+        AccountDisabledOrEmailNotVerifiedOrSubscriptionRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedOrSubscriptionRequiredProblem"];
+            };
+        };
+        /** @description INVALID_SIGNATURE: Invalid webhook signature; INVALID_WEBHOOK_EVENT: Invalid webhook event */
+        InvalidSignatureOrInvalidWebhookEvent: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidSignatureOrInvalidWebhookEventProblem"];
+            };
+        };
         /** @description METHOD_NOT_ALLOWED: Method not allowed */
         MethodNotAllowed: {
             headers: {
@@ -1571,15 +2327,7 @@ export interface operations {
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postRegister: {
@@ -1604,59 +2352,15 @@ export interface operations {
                     "application/json": components["schemas"]["UserEnvelope"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description USERNAME_TAKEN: Username taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["UsernameTakenProblem"];
-                };
-            };
+            409: components["responses"]["UsernameTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     getVerify: {
@@ -1692,15 +2396,7 @@ export interface operations {
             };
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1731,55 +2427,13 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postLogin: {
@@ -1804,69 +2458,16 @@ export interface operations {
                     "application/json": components["schemas"]["SignInResult"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description INVALID_CREDENTIALS: Invalid credentials */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["InvalidCredentialsProblem"];
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidCredentials"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postRefreshToken: {
@@ -1891,69 +2492,16 @@ export interface operations {
                     "application/json": components["schemas"]["Tokens"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description INVALID_REFRESH_TOKEN: Invalid refresh token */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["InvalidRefreshTokenProblem"];
-                };
-            };
-            /** @description ORIGIN_NOT_ALLOWED: Origin not allowed */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["OriginNotAllowedProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidRefreshToken"];
+            403: components["responses"]["OriginNotAllowed"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postLogout: {
@@ -1972,30 +2520,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -2017,30 +2543,8 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -2066,30 +2570,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -2113,50 +2595,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -2178,30 +2622,8 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -2229,98 +2651,17 @@ export interface operations {
                     "application/json": components["schemas"]["Deactivated"];
                 };
             };
-            /** @description INVALID_LOGIN_CODE: Invalid or expired code; MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST";
-                    };
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED" | "INCORRECT_PASSWORD";
-                    };
-                };
-            };
+            400: components["responses"]["InvalidLoginCodeOrMalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrIncorrectPasswordOrReauthenticationRequired"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     postForgetPassword: {
@@ -2345,50 +2686,14 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postNewPassword: {
@@ -2413,55 +2718,14 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request; INVALID_EMAIL_TOKEN: Invalid or expired link */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "MALFORMED_REQUEST" | "INVALID_EMAIL_TOKEN";
-                    };
-                };
-            };
+            400: components["responses"]["InvalidEmailTokenOrMalformedRequest"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postChangePassword: {
@@ -2486,88 +2750,17 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED" | "INCORRECT_PASSWORD";
-                    };
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerifiedOrIncorrectPasswordOrReauthenticationRequired"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description CONFLICT: Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ConflictProblem"];
-                };
-            };
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postRequestLoginCode: {
@@ -2592,50 +2785,14 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postLoginCode: {
@@ -2660,64 +2817,15 @@ export interface operations {
                     "application/json": components["schemas"]["SignInResult"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request; INVALID_LOGIN_CODE: Invalid or expired code */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "MALFORMED_REQUEST" | "INVALID_LOGIN_CODE";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            400: components["responses"]["InvalidLoginCodeOrMalformedRequest"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     getGoogleLogin: {
@@ -2738,36 +2846,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description INVALID_REDIRECT: Redirect target not allowed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["InvalidRedirectProblem"];
-                };
-            };
+            400: components["responses"]["InvalidRedirect"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["FeatureNotConfiguredProblem"];
-                };
-            };
+            503: components["responses"]["FeatureNotConfigured"];
         };
     };
     getAuthSocialCallbackGoogle: {
@@ -2800,73 +2884,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description OAUTH_CALLBACK_INVALID: Invalid OAuth callback; OAUTH_DENIED: Sign-in was cancelled at the provider; OAUTH_EXCHANGE_FAILED: The provider rejected the sign-in; OAUTH_EMAIL_NOT_VERIFIED: No verified email at the provider */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EXCHANGE_FAILED" | "OAUTH_EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            400: components["responses"]["OauthCallbackInvalidOrOauthDeniedOrOauthEmailNotVerifiedOrOauthExchangeFailed"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description OAUTH_ACCOUNT_EXISTS: Account exists; link refused */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["OauthAccountExistsProblem"];
-                };
-            };
+            409: components["responses"]["OauthAccountExists"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     getGithubLogin: {
@@ -2887,36 +2913,12 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description INVALID_REDIRECT: Redirect target not allowed */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["InvalidRedirectProblem"];
-                };
-            };
+            400: components["responses"]["InvalidRedirect"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["FeatureNotConfiguredProblem"];
-                };
-            };
+            503: components["responses"]["FeatureNotConfigured"];
         };
     };
     getAuthSocialCallbackGithub: {
@@ -2949,73 +2951,15 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description OAUTH_CALLBACK_INVALID: Invalid OAuth callback; OAUTH_DENIED: Sign-in was cancelled at the provider; OAUTH_EXCHANGE_FAILED: The provider rejected the sign-in; OAUTH_EMAIL_NOT_VERIFIED: No verified email at the provider */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "OAUTH_CALLBACK_INVALID" | "OAUTH_DENIED" | "OAUTH_EXCHANGE_FAILED" | "OAUTH_EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["AccountDisabledProblem"];
-                };
-            };
+            400: components["responses"]["OauthCallbackInvalidOrOauthDeniedOrOauthEmailNotVerifiedOrOauthExchangeFailed"];
+            403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description OAUTH_ACCOUNT_EXISTS: Account exists; link refused */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["OauthAccountExistsProblem"];
-                };
-            };
+            409: components["responses"]["OauthAccountExists"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     postLoginMfa: {
@@ -3040,65 +2984,15 @@ export interface operations {
                     "application/json": components["schemas"]["SessionGrant"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request; INVALID_MFA_CODE: Invalid or already used code */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "MALFORMED_REQUEST" | "INVALID_MFA_CODE";
-                    };
-                };
-            };
-            /** @description INVALID_MFA_TOKEN: Invalid or expired sign-in step */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["InvalidMfaTokenProblem"];
-                };
-            };
+            400: components["responses"]["InvalidMfaCodeOrMalformedRequest"];
+            401: components["responses"]["InvalidMfaToken"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postMfaTotpSetup: {
@@ -3119,69 +3013,14 @@ export interface operations {
                     "application/json": components["schemas"]["TotpSetup"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
-                    };
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerifiedOrReauthenticationRequired"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description MFA_STATE: Second factor in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MfaStateProblem"];
-                };
-            };
+            409: components["responses"]["MfaState"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postMfaTotpConfirm: {
@@ -3206,98 +3045,17 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description INVALID_MFA_CODE: Invalid or already used code; MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "INVALID_MFA_CODE" | "MALFORMED_REQUEST";
-                    };
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
+            400: components["responses"]["InvalidMfaCodeOrMalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description MFA_STATE: Second factor in the wrong state; CONFLICT: Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 409;
-                        /** @enum {string} */
-                        code?: "MFA_STATE" | "CONFLICT";
-                    };
-                };
-            };
+            409: components["responses"]["ConflictOrMfaState"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     deleteMfaTotp: {
@@ -3316,69 +3074,14 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
-                    };
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrReauthenticationRequired"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description MFA_STATE: Second factor in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MfaStateProblem"];
-                };
-            };
+            409: components["responses"]["MfaState"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postMfaRecoveryCodes: {
@@ -3399,69 +3102,14 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodes"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
-                    };
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrReauthenticationRequired"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description MFA_STATE: Second factor in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MfaStateProblem"];
-                };
-            };
+            409: components["responses"]["MfaState"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-                };
-            };
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     postReauthenticate: {
@@ -3486,84 +3134,219 @@ export interface operations {
                     "application/json": components["schemas"]["Reauthenticated"];
                 };
             };
-            /** @description INVALID_LOGIN_CODE: Invalid or expired code; MALFORMED_REQUEST: Malformed request */
-            400: {
+            400: components["responses"]["InvalidLoginCodeOrMalformedRequestOrPasskeyRejected"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrIncorrectPassword"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
+        };
+    };
+    postPasskeysRegisterOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Creation options */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST";
-                    };
+                    "application/json": components["schemas"]["PasskeyCreationOptions"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerifiedOrReauthenticationRequired"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
+        };
+    };
+    postPasskeysRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyRegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description The new passkey */
+            201: {
                 headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
+                    "application/json": components["schemas"]["Passkey"];
                 };
             };
-            /** @description ACCOUNT_DISABLED: Account disabled; INCORRECT_PASSWORD: Incorrect password */
-            403: {
+            400: components["responses"]["MalformedRequestOrPasskeyRejected"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
+        };
+    };
+    getPasskeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Passkeys, newest first */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD";
-                    };
+                    "application/json": components["schemas"]["PasskeyList"];
+                };
+            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    deletePasskeysById: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrReauthenticationRequired"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
+        };
+    };
+    postLoginPasskeyOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request options */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRequestOptions"];
                 };
             };
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
-            /** @description RATE_LIMITED: Too many requests */
-            429: {
-                headers: {
-                    "Retry-After": components["headers"]["Retry-After"];
-                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
-                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
-                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["RateLimitedProblem"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-            503: {
+            503: components["responses"]["DependencyUnavailable"];
+        };
+    };
+    postLoginPasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in; refresh cookie set */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+                    "application/json": components["schemas"]["SessionGrant"];
                 };
             };
+            400: components["responses"]["MalformedRequestOrPasskeyRejected"];
+            403: components["responses"]["AccountDisabled"];
+            405: components["responses"]["MethodNotAllowed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
+        };
+    };
+    postReauthenticateOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request options */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyRequestOptions"];
+                };
+            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabled"];
+            405: components["responses"]["MethodNotAllowed"];
+            409: components["responses"]["MfaState"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     getBillingPlans: {
@@ -3611,89 +3394,17 @@ export interface operations {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; ADMIN_REQUIRED: Admin privileges required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "ADMIN_REQUIRED";
-                    };
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrAdminRequiredOrEmailNotVerified"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description PLAN_CODE_TAKEN: Plan code taken */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["PlanCodeTakenProblem"];
-                };
-            };
+            409: components["responses"]["PlanCodeTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     getBillingPlansById: {
@@ -3716,26 +3427,10 @@ export interface operations {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -3757,88 +3452,16 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; ADMIN_REQUIRED: Admin privileges required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "ADMIN_REQUIRED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrAdminRequiredOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description CONFLICT: Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ConflictProblem"];
-                };
-            };
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     patchBillingPlansById: {
@@ -3865,98 +3488,18 @@ export interface operations {
                     "application/json": components["schemas"]["Plan"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; ADMIN_REQUIRED: Admin privileges required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "ADMIN_REQUIRED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrAdminRequiredOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description CONFLICT: Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ConflictProblem"];
-                };
-            };
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     getBillingSubscriptionsMe: {
@@ -3977,44 +3520,9 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -4042,98 +3550,18 @@ export interface operations {
                     "application/json": components["schemas"]["Checkout"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description SUBSCRIPTION_EXISTS: Subscription exists */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["SubscriptionExistsProblem"];
-                };
-            };
+            409: components["responses"]["SubscriptionExists"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     getBillingSubscriptionsUpgradePreview: {
@@ -4156,88 +3584,16 @@ export interface operations {
                     "application/json": components["schemas"]["UpgradePreview"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description SUBSCRIPTION_STATE: Subscription in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["SubscriptionStateProblem"];
-                };
-            };
+            409: components["responses"]["SubscriptionState"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     postBillingSubscriptionsUpgrade: {
@@ -4262,98 +3618,18 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description MALFORMED_REQUEST: Malformed request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-                };
-            };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description SUBSCRIPTION_STATE: Subscription in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["SubscriptionStateProblem"];
-                };
-            };
+            409: components["responses"]["SubscriptionState"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     postBillingSubscriptionsCancel: {
@@ -4374,79 +3650,15 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description SUBSCRIPTION_STATE: Subscription in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["SubscriptionStateProblem"];
-                };
-            };
+            409: components["responses"]["SubscriptionState"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     postBillingSubscriptionsResume: {
@@ -4467,79 +3679,15 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
-            /** @description SUBSCRIPTION_STATE: Subscription in the wrong state */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["SubscriptionStateProblem"];
-                };
-            };
+            409: components["responses"]["SubscriptionState"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     postBillingPortal: {
@@ -4560,70 +3708,14 @@ export interface operations {
                     "application/json": components["schemas"]["PortalSession"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
-            /** @description NOT_FOUND: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["NotFoundProblem"];
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            404: components["responses"]["NotFound"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     getBillingPaymentsMe: {
@@ -4647,46 +3739,11 @@ export interface operations {
                     "application/json": components["schemas"]["PaymentsPage"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-                    };
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
-            /** @description VALIDATION_FAILED: Validation failed */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ValidationFailedProblem"];
-                };
-            };
+            422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -4708,35 +3765,8 @@ export interface operations {
                     "application/json": components["schemas"]["Entitlements"];
                 };
             };
-            /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "UNAUTHORIZED" | "INVALID_TOKEN" | "TOKEN_EXPIRED" | "SESSION_REVOKED";
-                    };
-                };
-            };
-            /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; SUBSCRIPTION_REQUIRED: Subscription required */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "SUBSCRIPTION_REQUIRED";
-                    };
-                };
-            };
+            401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerifiedOrSubscriptionRequired"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
@@ -4765,46 +3795,12 @@ export interface operations {
                     };
                 };
             };
-            /** @description INVALID_SIGNATURE: Invalid webhook signature; INVALID_WEBHOOK_EVENT: Invalid webhook event */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 400;
-                        /** @enum {string} */
-                        code?: "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT";
-                    };
-                };
-            };
+            400: components["responses"]["InvalidSignatureOrInvalidWebhookEvent"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["InternalError"];
-            /** @description PROVIDER_ERROR: Upstream provider error */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProviderErrorProblem"];
-                };
-            };
-            /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable; FEATURE_NOT_CONFIGURED: Feature not configured */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {number} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-                    };
-                };
-            };
+            502: components["responses"]["ProviderError"];
+            503: components["responses"]["DependencyUnavailableOrFeatureNotConfigured"];
         };
     };
     getDocs: {

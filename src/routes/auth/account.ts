@@ -61,7 +61,10 @@ export const accountRoutes = new OpenAPIHono<AppEnv>()
     c.json(
       {
         user: toPublicUser(authOf(c).user, c.var.services.config.ADMIN_EMAILS),
-        mfa: { totp: preloadSecondFactors.rowsOf(c).length > 0, passkeys: 0 },
+        mfa: {
+          totp: preloadSecondFactors.rowsOf(c)[0]?.totp ?? false,
+          passkeys: preloadSecondFactors.rowsOf(c)[0]?.passkeys ?? 0,
+        },
       },
       200,
     ),

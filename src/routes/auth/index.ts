@@ -6,6 +6,7 @@ import { accountRoutes } from './account';
 import { loginRoutes } from './login';
 import { loginCodeRoutes } from './login-codes';
 import { mfaLoginRoutes } from './mfa-login';
+import { passkeyRoutes } from './passkeys';
 import { passwordRoutes } from './passwords';
 import { reauthenticationRoutes } from './reauthentication';
 import { registrationRoutes } from './registration';
@@ -23,4 +24,5 @@ export const authRoutes = new OpenAPIHono<AppEnv>()
   .route('/', socialLoginRoutes)
   .route('/', mfaLoginRoutes)
   .route('/', secondFactorRoutes)
-  .route('/', reauthenticationRoutes);
+  .route('/', reauthenticationRoutes)
+  .route('/', passkeyRoutes);

@@ -1,5 +1,6 @@
 // Request and response shapes of the account routes, as documented in the OpenAPI output.
 import { z } from '@hono/zod-openapi';
+import { AuthenticationResponseSchema } from './passkey-schemas';
 
 export const EmailSchema = z.email().max(254).openapi({ example: 'ann@example.com' });
 /**
@@ -132,15 +133,17 @@ export const EmailOnlySchema = z
   .openapi('EmailRequest', { example: { email: 'ann@example.com' } });
 
 /** The owner proving it again: the password, or (for any account) a code from POST /request/login-code. */
+const ownerProofFields = {
+  password: LoginPasswordSchema.optional().openapi({ description: 'The account password' }),
+  code: z
+    .string()
+    .regex(/^\d{6}$/, 'The code is 6 digits')
+    .optional()
+    .openapi({ description: 'A code from POST /request/login-code (accounts without a password)' }),
+};
+
 const OwnerProofSchema = z
-  .object({
-    password: LoginPasswordSchema.optional().openapi({ description: 'The account password' }),
-    code: z
-      .string()
-      .regex(/^\d{6}$/, 'The code is 6 digits')
-      .optional()
-      .openapi({ description: 'A code from POST /request/login-code (accounts without a password)' }),
-  })
+  .object(ownerProofFields)
   .refine((body) => (body.password === undefined) !== (body.code === undefined), {
     message: 'Send either password or code',
     path: ['password'],
@@ -243,9 +246,18 @@ export const RecoveryCodesSchema = z
     },
   });
 
-export const ReauthenticateSchema = OwnerProofSchema.openapi('ReauthenticateRequest', {
-  example: { password: 'correct horse battery staple' },
-});
+export const ReauthenticateSchema = z
+  .object({
+    ...ownerProofFields,
+    response: AuthenticationResponseSchema.optional().openapi({
+      description: 'An assertion by one of your passkeys, over options from POST /reauthenticate/options',
+    }),
+  })
+  .refine((body) => [body.password, body.code, body.response].filter((v) => v !== undefined).length === 1, {
+    message: 'Send exactly one of password, code and response',
+    path: ['password'],
+  })
+  .openapi('ReauthenticateRequest', { example: { password: 'correct horse battery staple' } });
 
 export const ReauthenticatedSchema = z
   .object({

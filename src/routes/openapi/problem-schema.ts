@@ -86,16 +86,16 @@ const ref = (type: 'examples' | 'headers' | 'responses' | 'schemas', name: strin
 });
 
 /**
- * The problem document narrowed to one status and the codes answered with it. A single code's schema is
- * a named component (`NotFoundProblem`), written once and referred to by every response with that code.
+ * The problem document narrowed to one status and the codes answered with it: a named component
+ * (`NotFoundProblem`, `UnauthorizedOrInvalidTokenProblem`), written once and referred to by every
+ * response with that set of codes.
  */
 function problemSchemaFor(status: number, codes: ErrorCode[]) {
-  const schema = ProblemSchema.extend({
+  const sorted = [...codes].sort();
+  return ProblemSchema.extend({
     status: z.literal(status),
-    code: z.enum(codes as [ErrorCode, ...ErrorCode[]]),
-  });
-  const [only, ...others] = codes;
-  return only && others.length === 0 ? schema.openapi(`${componentName(only)}Problem`) : schema;
+    code: z.enum(sorted as [ErrorCode, ...ErrorCode[]]),
+  }).openapi(`${responseName(sorted)}Problem`);
 }
 
 /**
@@ -134,13 +134,22 @@ export function problemResponse(...codes: [ErrorCode, ...ErrorCode[]]) {
   return responseFor(status, codes, problemSchemaFor(status, codes));
 }
 
-/** The `responses` entries for the given error codes, grouped by status. */
+/** The response components the routes refer to, by name: one per set of codes sharing a status. */
+const usedResponses = new Map<string, { status: number; codes: ErrorCode[] }>();
+
+const responseName = (codes: readonly ErrorCode[]) => [...codes].sort().map(componentName).join('Or');
+
+/**
+ * The `responses` entries for the given error codes, grouped by status: each a reference to a response
+ * component that every route answering that status with the same codes shares.
+ */
 export function problemResponses(...codes: ErrorCode[]) {
   return Object.fromEntries(
-    [...groupByStatus(codes)].map(([status, grouped]) => [
-      status,
-      responseFor(status, grouped, problemSchemaFor(status, grouped)),
-    ]),
+    [...groupByStatus(codes)].map(([status, grouped]) => {
+      const name = responseName(grouped);
+      usedResponses.set(name, { status, codes: grouped });
+      return [status, ref('responses', name)];
+    }),
   );
 }
 
@@ -155,6 +164,7 @@ export function sharedProblemResponses({ withBody }: { withBody: boolean }) {
 /** The codes whose examples the routes refer to, so each is registered once and none goes unused. */
 function referencedCodes(registry: Registry): Set<ErrorCode> {
   const codes = new Set<ErrorCode>([...EVERY_OPERATION_ERRORS, ...BODY_ERRORS]);
+  for (const response of usedResponses.values()) for (const code of response.codes) codes.add(code);
   for (const definition of registry.definitions) {
     if (definition.type !== 'route') continue;
     for (const response of Object.values(definition.route.responses)) {
@@ -182,15 +192,17 @@ export function registerProblemComponents(registry: Registry) {
   for (const [name, description] of Object.entries(HEADERS)) {
     registry.registerComponent('headers', name, { description, schema: { type: 'string' } });
   }
+  const responses = new Map(usedResponses);
   for (const code of [...EVERY_OPERATION_ERRORS, ...BODY_ERRORS]) {
-    const { status } = ERROR_CODES[code];
-    const name = componentName(code);
+    responses.set(componentName(code), { status: ERROR_CODES[code].status, codes: [code] });
+  }
+  for (const [name, { status, codes }] of responses) {
     // Registered as a schema so the generator converts it; the raw response can then refer to it.
-    registry.register(`${name}Problem`, problemSchemaFor(status, [code]));
+    registry.register(`${name}Problem`, problemSchemaFor(status, codes));
     registry.registerComponent(
       'responses',
       name,
-      responseFor(status, [code], ref('schemas', `${name}Problem`)),
+      responseFor(status, codes, ref('schemas', `${name}Problem`)),
     );
   }
   for (const code of referencedCodes(registry)) {

@@ -2,8 +2,8 @@
 // MFA_SECRET_KEY or a key derived from VALIDATION_SECRET_KEY); recovery codes are stored as keyed hashes
 // and shown once. Turning TOTP on ends every other session; every change emails the owner.
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
-import { sql } from 'drizzle-orm';
-import { recoveryCodes, totpFactors } from '../../db/schema';
+import { eq, sql } from 'drizzle-orm';
+import { passkeys, recoveryCodes, totpFactors, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { keyedHash, randomBytes, seal, unseal } from '../../lib/crypto';
 import type { Services } from '../../services';
@@ -131,16 +131,24 @@ export async function regenerateRecoveryCodes(s: Services, user: UserRow) {
   return codes;
 }
 
-export type SecondFactorNotice = 'totp_enabled' | 'totp_disabled' | 'recovery_codes_regenerated';
+export type SecondFactorNotice =
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_codes_regenerated'
+  | 'passkey_added'
+  | 'passkey_removed';
 
-function notify(s: Services, user: UserRow, kind: SecondFactorNotice) {
+export function notify(s: Services, user: UserRow, kind: SecondFactorNotice) {
   return s.sendEmail(user.email, { template: 'second_factor', data: { username: user.username, kind } });
 }
 
-/** For GET /me, batched with the session check: whether TOTP is on. */
+/** For GET /me, batched with the session check: whether TOTP is on, and how many passkeys there are. */
 export function secondFactorsQuery(s: Pick<Services, 'db'>, userId: string) {
   return s.db
-    .select({ confirmedAt: totpFactors.confirmedAt })
-    .from(totpFactors)
-    .where(sql`${totpFactors.userId} = ${userId} and ${totpFactors.confirmedAt} is not null`);
+    .select({
+      totp: sql<boolean>`exists (select 1 from ${totpFactors} t where t.user_id = ${userId} and t.confirmed_at is not null)`,
+      passkeys: sql<number>`(select count(*)::int from ${passkeys} p where p.user_id = ${userId})`,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
 }

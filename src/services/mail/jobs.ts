@@ -28,7 +28,13 @@ export const EmailJobSchema = z.discriminatedUnion('template', [
     template: z.literal('second_factor'),
     data: z.object({
       username,
-      kind: z.enum(['totp_enabled', 'totp_disabled', 'recovery_codes_regenerated']),
+      kind: z.enum([
+        'totp_enabled',
+        'totp_disabled',
+        'recovery_codes_regenerated',
+        'passkey_added',
+        'passkey_removed',
+      ]),
     }),
   }),
   z.object({
