@@ -2,7 +2,7 @@
 // installs the tarball into a throw-away project (nothing may arrive but it and openapi-fetch); has tsc
 // (strict) type-check a Node and a browser consumer against the installed types; then runs both against
 // a throw-away stack: the Node one with the body transport, the browser one in Debian's Chromium from a
-// page on another origin with the cookie transport. Stops at the first failing step and exits non-zero.
+// page on another origin with the cookie transport, and passkeys on a virtual authenticator. Stops at the first failing step and exits non-zero.
 import {
   copyFileSync,
   mkdirSync,
@@ -16,6 +16,7 @@ import {
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { waitForMail } from '../test/browser/support.mjs';
 import { launchChromium } from './chromium.mjs';
 import { root, startHealthyTestStack } from './dev-stack.mjs';
 import { run } from './openapi/run.mjs';
@@ -25,8 +26,8 @@ const require = createRequire(import.meta.url);
 const PACKAGE = '@edgeauth/client';
 const here = path.join(root, 'scripts/client');
 const resultsDir = path.join(root, 'test-results/client');
-/** What the install may add: the package, openapi-fetch, and openapi-fetch's own types-only dependency. */
-const ALLOWED_PACKAGES = [PACKAGE, 'openapi-fetch', 'openapi-typescript-helpers'];
+/** What the install may add: the package, openapi-fetch and its types-only dependency, @simplewebauthn/browser. */
+const ALLOWED_PACKAGES = [PACKAGE, 'openapi-fetch', 'openapi-typescript-helpers', '@simplewebauthn/browser'];
 const MAX_INSTALLED_BYTES = 1_000_000;
 /** The tarball holds the built ESM and its declarations, the README and package.json: nothing else. */
 const PACKED_FILE = /^(package\.json|README\.md|dist\/[\w-]+\.(js|d\.ts))$/;
@@ -169,7 +170,7 @@ const pageOf = (importMap) => `<!doctype html>
 </html>
 `;
 
-async function runInChromium({ browser, api, pageOrigin }) {
+async function runInChromium({ browser, api, pageOrigin, mailUrl }) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const pageErrors = [];
@@ -194,6 +195,24 @@ async function runInChromium({ browser, api, pageOrigin }) {
     notes.push(...(await open('after-reload')));
     if (await refreshCookie()) throw new Error(`after logout, the ${REFRESH_COOKIE} cookie is still there`);
     notes.push('after logout the cookie is gone');
+    // Passkeys need a verified email: follow the link the sign-up mailed, as its owner would.
+    const mail = await waitForMail(mailUrl, email, 'Verify your email');
+    const link = new URL(mail.Text.match(/https?:\/\/\S+\/verify\?token=\S+/)?.[0] ?? '');
+    const verified = await fetch(`${api}${link.pathname}${link.search}`);
+    if (verified.status !== 200) throw new Error(`GET /verify answered ${verified.status}`);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable', { enableUI: false });
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    notes.push(...(await open('passkeys')));
     return notes;
   } finally {
     await context.close();
@@ -255,8 +274,9 @@ try {
   );
   browser = await launchChromium();
   await step(
-    `Chromium ${browser.version()}: the page at ${server.origin} signs in to ${stack.api} with the cookie`,
-    () => runInChromium({ browser, api: stack.api, pageOrigin: server.origin }),
+    `Chromium ${browser.version()}: the page at ${server.origin} signs in to ${stack.api} with the cookie, then with a passkey`,
+    () =>
+      runInChromium({ browser, api: stack.api, pageOrigin: server.origin, mailUrl: stack.standins.mail.url }),
   );
 } catch (error) {
   failed = true;

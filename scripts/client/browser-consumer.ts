@@ -69,7 +69,44 @@ async function afterReload(): Promise<string[]> {
   ];
 }
 
-const steps = { 'sign-in': signIn, 'after-reload': afterReload };
+/**
+ * Passkeys with @simplewebauthn/browser inside the client, against Chromium's virtual authenticator (the
+ * runner adds it): register one, sign out, sign in with it alone, step up with it, remove it.
+ */
+async function passkeys(): Promise<string[]> {
+  const grant = await client.login(email!, password);
+  if ('mfa_required' in grant) throw new Error('no second factor expected');
+  const passkey = await client.registerPasskey('Chromium virtual authenticator');
+  expect(
+    passkey.name === 'Chromium virtual authenticator',
+    `registerPasskey() gave ${JSON.stringify(passkey)}`,
+  );
+  await client.logout();
+  expect(client.accessToken === null, 'logout forgets the access token');
+  const signedIn = await client.loginWithPasskey();
+  expect(signedIn.user.email === email, `loginWithPasskey() signed in ${signedIn.user.email}`);
+  const listed = await client.api.GET('/passkeys');
+  const used = listed.data?.passkeys.find((p) => p.id === passkey.id);
+  expect(used?.last_used_at, `GET /passkeys: ${JSON.stringify(listed.data)}`);
+  const fresh = await client.reauthenticateWithPasskey();
+  expect(fresh.valid_for_seconds > 0, `reauthenticateWithPasskey() gave ${JSON.stringify(fresh)}`);
+  const removed = await client.api.DELETE('/passkeys/{id}', { params: { path: { id: passkey.id } } });
+  expect(removed.response.status === 204, `DELETE /passkeys/{id} answered ${removed.response.status}`);
+  await client.logout();
+  const refused = await client.loginWithPasskey().catch((error: unknown) => error);
+  expect(
+    refused instanceof EdgeauthError && refused.status === 400,
+    `a removed passkey signs in: ${String(refused)}`,
+  );
+  return [
+    'registerPasskey() → 201 (virtual authenticator, user verified)',
+    'logout, loginWithPasskey() → signed in, no password',
+    'reauthenticateWithPasskey() → fresh',
+    'DELETE /passkeys/{id} → 204; the removed passkey is refused (EdgeauthError 400)',
+  ];
+}
+
+const steps = { 'sign-in': signIn, 'after-reload': afterReload, passkeys };
 const step = steps[query.get('step') as keyof typeof steps];
 try {
   expect(step, `unknown ?step=; one of ${Object.keys(steps).join(', ')}`);

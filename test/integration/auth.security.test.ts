@@ -24,6 +24,11 @@ const ROUTES: ProtectedRoute[] = [
   { method: 'POST', path: '/mfa/totp/confirm', body: { code: '123456' }, requiresVerified: true },
   { method: 'DELETE', path: '/mfa/totp', requiresVerified: false },
   { method: 'POST', path: '/mfa/recovery-codes', requiresVerified: false },
+  { method: 'POST', path: '/passkeys/register/options', requiresVerified: true },
+  { method: 'POST', path: '/passkeys/register', body: { response: {} }, requiresVerified: true },
+  { method: 'GET', path: '/passkeys', requiresVerified: false },
+  { method: 'DELETE', path: `/passkeys/${crypto.randomUUID()}`, requiresVerified: false },
+  { method: 'POST', path: '/reauthenticate/options', requiresVerified: false },
 ];
 
 for (const route of ROUTES) describeProtectedRoute(route);

@@ -1,6 +1,12 @@
 // The edgeauth client: typed calls over the API's OpenAPI document (`client.api`, openapi-fetch) plus the
 // token flow: sign in, refresh the access token once on a 401 and retry, sign out. Browsers keep the
 // refresh token in the httpOnly cookie ('cookie' transport); Node and native apps keep it ('body').
+import {
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  startAuthentication,
+  startRegistration,
+} from '@simplewebauthn/browser';
 import createClient, { type Client } from 'openapi-fetch';
 import { EdgeauthError } from './errors.js';
 import type { components, paths } from './openapi.js';
@@ -11,6 +17,8 @@ export type Tokens = components['schemas']['Tokens'];
 export type SecondFactorRequired = components['schemas']['SecondFactorRequired'];
 export type SignInResult = SessionGrant | SecondFactorRequired;
 export type SecondFactorProof = { code: string } | { recoveryCode: string };
+export type Passkey = components['schemas']['Passkey'];
+export type Reauthenticated = components['schemas']['Reauthenticated'];
 
 /** Where a 'body' client keeps the refresh token: the platform's secure storage, a file, memory. */
 export interface TokenStore {
@@ -49,6 +57,16 @@ export interface EdgeauthClient {
   loginWithCode(email: string, code: string): Promise<SignInResult>;
   /** The second step: the mfa_token from login() and a TOTP code or a recovery code. */
   completeMfa(mfaToken: string, proof: SecondFactorProof): Promise<SessionGrant>;
+  /**
+   * Browsers: makes a passkey for the signed-in user (the browser asks for a fingerprint, face or PIN) and
+   * registers it. Needs a verified email and a recent sign-in (else EdgeauthError 403
+   * REAUTHENTICATION_REQUIRED: reauthenticate first). The browser's own refusal throws its WebAuthnError.
+   */
+  registerPasskey(name?: string): Promise<Passkey>;
+  /** Browsers: usernameless sign-in with any passkey the browser holds for this site; no second factor. */
+  loginWithPasskey(): Promise<SessionGrant>;
+  /** Browsers: marks this session freshly authenticated with one of the user's passkeys. */
+  reauthenticateWithPasskey(): Promise<Reauthenticated>;
   /**
    * Resumes a session (a page reload, an app start) from the cookie or the stored token: true when
    * signed in, false when signed out; throws EdgeauthError when the API could not answer (try later).
@@ -178,6 +196,27 @@ export function createEdgeauthClient(options: EdgeauthClientOptions): EdgeauthCl
           ? { mfa_token: mfaToken, code: proof.code }
           : { mfa_token: mfaToken, recovery_code: proof.recoveryCode };
       return adopt(dataOf(await session.POST('/login/mfa', { body })));
+    },
+
+    async registerPasskey(name) {
+      const options = dataOf(await api.POST('/passkeys/register/options'));
+      // The API answers WebAuthn's JSON form; its transports are plain strings in the OpenAPI types.
+      const optionsJSON = options as PublicKeyCredentialCreationOptionsJSON;
+      const response = await startRegistration({ optionsJSON });
+      return dataOf(await api.POST('/passkeys/register', { body: { response, ...(name ? { name } : {}) } }));
+    },
+
+    async loginWithPasskey() {
+      const options = dataOf(await session.POST('/login/passkey/options'));
+      const response = await startAuthentication({ optionsJSON: options });
+      return adopt(dataOf(await session.POST('/login/passkey', { body: { response } })));
+    },
+
+    async reauthenticateWithPasskey() {
+      const options = dataOf(await api.POST('/reauthenticate/options'));
+      const optionsJSON = options as PublicKeyCredentialRequestOptionsJSON;
+      const response = await startAuthentication({ optionsJSON });
+      return dataOf(await api.POST('/reauthenticate', { body: { response } }));
     },
 
     resume: () => refresh(),

@@ -4,6 +4,8 @@ export {
   createEdgeauthClient,
   type EdgeauthClient,
   type EdgeauthClientOptions,
+  type Passkey,
+  type Reauthenticated,
   type SecondFactorProof,
   type SecondFactorRequired,
   type SessionGrant,
