@@ -1,8 +1,9 @@
 // `npm run client:check`: the client package as an adopter meets it. Builds packages/client and packs it;
-// installs the tarball into a throw-away project (nothing may arrive but it and openapi-fetch); has tsc
-// (strict) type-check a Node and a browser consumer against the installed types; then runs both against
-// a throw-away stack: the Node one with the body transport, the browser one in Debian's Chromium from a
-// page on another origin with the cookie transport, and passkeys on a virtual authenticator. Stops at the first failing step and exits non-zero.
+// installs the tarball into a throw-away project (nothing may arrive but it and its runtime deps); has
+// tsc (strict) type-check a Node and a browser consumer against the installed types; then runs both
+// against a throw-away stack: the Node one with the body transport, the browser one in Debian's Chromium
+// from a page on another origin with the cookie transport, then passkeys on a CDP virtual authenticator.
+// Stops at the first failing step and exits non-zero.
 import {
   copyFileSync,
   mkdirSync,
