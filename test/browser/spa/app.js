@@ -87,6 +87,44 @@ $('totp-confirm').addEventListener('submit', async (event) => {
   show(`totp on (${result.status})`);
 });
 
+// Passkeys with the browser's own WebAuthn JSON methods (no library): the API's options go to
+// parse*OptionsFromJSON, the credential goes back as credential.toJSON().
+async function listPasskeys() {
+  const result = await call('/passkeys');
+  const names = result.status === 200 ? result.body.passkeys.map((p) => p.name) : [];
+  $('passkeys').value = names.join(', ');
+  return result;
+}
+
+$('passkey-add').addEventListener('click', async () => {
+  const options = await call('/passkeys/register/options', { method: 'POST' });
+  if (options.status !== 200) return show(`passkey options failed (${options.status})`);
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(options.body);
+  const credential = await navigator.credentials.create({ publicKey });
+  const json = { response: credential.toJSON(), name: 'This browser' };
+  const result = await call('/passkeys/register', { method: 'POST', json });
+  await listPasskeys();
+  show(`passkey added (${result.status})`);
+});
+
+$('passkey-login').addEventListener('click', async () => {
+  const options = await call('/login/passkey/options', { method: 'POST' });
+  const publicKey = PublicKeyCredential.parseRequestOptionsFromJSON(options.body);
+  const credential = await navigator.credentials.get({ publicKey });
+  const result = await call('/login/passkey', { method: 'POST', json: { response: credential.toJSON() } });
+  if (result.status !== 200) return show(`passkey sign-in failed (${result.status})`);
+  accessToken = result.body.token;
+  show(`signed in (passkey 200, me ${await loadMe()})`);
+});
+
+$('passkey-remove').addEventListener('click', async () => {
+  const listed = await listPasskeys();
+  const [first] = listed.body.passkeys;
+  const result = await call(`/passkeys/${first.id}`, { method: 'DELETE' });
+  await listPasskeys();
+  show(`passkey removed (${result.status})`);
+});
+
 $('refresh').addEventListener('click', () => resume());
 
 $('logout').addEventListener('click', async () => {
