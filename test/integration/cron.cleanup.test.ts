@@ -4,7 +4,14 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { DAILY_CLEANUP } from '../../src/cron/schedules';
-import { emailTokens, mfaChallenges, refreshTokens, sessions, stripeEvents } from '../../src/db/schema';
+import {
+  emailTokens,
+  mfaChallenges,
+  refreshTokens,
+  sessions,
+  stripeEvents,
+  webauthnChallenges,
+} from '../../src/db/schema';
 import { createUser, db } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { workerFor } from '../support/worker';
@@ -96,5 +103,29 @@ describe('daily clean-up', () => {
     await runCleanup(now);
     const left = await db().select().from(mfaChallenges).where(eq(mfaChallenges.userId, user.id));
     expect(left.map((row) => row.id)).toEqual([live!.id]);
+  });
+
+  it('deletes passkey challenges that expired unused, and keeps live ones', async () => {
+    const now = new Date('2030-01-15T03:30:00Z');
+    const user = await createUser();
+    const expired = `expired-${crypto.randomUUID()}`;
+    const live = `live-${crypto.randomUUID()}`;
+    await db()
+      .insert(webauthnChallenges)
+      .values([
+        { challenge: expired, purpose: 'login', expiresAt: new Date(now.getTime() - 60_000) },
+        {
+          challenge: live,
+          purpose: 'register',
+          userId: user.id,
+          expiresAt: new Date(now.getTime() + 60_000),
+        },
+      ]);
+    await runCleanup(now);
+    const left = await db()
+      .select({ challenge: webauthnChallenges.challenge })
+      .from(webauthnChallenges)
+      .where(inArray(webauthnChallenges.challenge, [expired, live]));
+    expect(left).toEqual([{ challenge: live }]);
   });
 });
