@@ -5,9 +5,11 @@
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors';
+import { EXAMPLE_ASSERTION, EXAMPLE_REGISTRATION } from '../../src/routes/auth/passkey-schemas';
 import {
   type AuthenticationResponse,
   type RegistrationResponse,
+  readClientData,
   verifyAssertion,
   verifyRegistration,
 } from '../../src/services/auth/webauthn';
@@ -160,5 +162,21 @@ describe('an assertion is refused', () => {
     const c = challenge();
     const response = await stranger.assert({ challenge: c, rpId: rp.id });
     expect(await rejection(verifyAssertion(response, c, rp, stored))).toMatch(/signature/);
+  });
+});
+
+describe('the OpenAPI examples', () => {
+  it('are a real registration and an assertion by its key', async () => {
+    const site = { id: 'example.com', origins: ['https://app.example.com'] };
+    const stored = await verifyRegistration(
+      EXAMPLE_REGISTRATION,
+      readClientData(EXAMPLE_REGISTRATION.response.clientDataJSON).challenge,
+      site,
+    );
+    const { challenge } = readClientData(EXAMPLE_ASSERTION.response.clientDataJSON);
+    expect(await verifyAssertion(EXAMPLE_ASSERTION, challenge, site, stored)).toEqual({
+      signCount: 0,
+      backedUp: true,
+    });
   });
 });

@@ -1553,7 +1553,20 @@ export interface components {
             code?: string;
             response?: components["schemas"]["AuthenticationResponse"];
         };
-        /** @description An assertion by one of your passkeys, over options from POST /reauthenticate/options */
+        /**
+         * @description An assertion by one of your passkeys, over options from POST /reauthenticate/options
+         * @example {
+         *       "id": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *       "rawId": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *       "type": "public-key",
+         *       "response": {
+         *         "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoicThIbjJWYlgwc0xyNXRXejhhRmg0ZEdjN2VVaTFvTW5CdkN4NlF5SjNrUCIsIm9yaWdpbiI6Imh0dHBzOi8vYXBwLmV4YW1wbGUuY29tIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ",
+         *         "authenticatorData": "o3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUcdAAAAAA",
+         *         "signature": "V-4tNdMmwIWeBjyRnFSLtKGDM6BC24qGjffXNDzuMC_8nijQzCFrwwZ93jhAQtmCPTQiQr4ZJrIqENXgaUWaAA",
+         *         "userHandle": "LwouHlt9TpqMPx0uP0pbbA"
+         *       }
+         *     }
+         */
         AuthenticationResponse: {
             id: string;
             rawId: string;
@@ -1668,12 +1681,45 @@ export interface components {
             backed_up: boolean;
             transports: string[];
         };
+        /**
+         * @example {
+         *       "response": {
+         *         "id": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *         "rawId": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *         "type": "public-key",
+         *         "response": {
+         *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoicjFDOW1WWjhxNkx4MGJKM3lUNW5XZksycEE3ZEU0c0hnVTBpT2pRdkJjTSIsIm9yaWdpbiI6Imh0dHBzOi8vYXBwLmV4YW1wbGUuY29tIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ",
+         *           "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVhxo3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUddAAAAAAAAAAAAAAAAAAAAAAAAAAAAECEWQIYKO1NhBEiyvJO0OQWkAQEDJyAGIVggn2DmCEzgvLQVfITqL470mMbNzBk_Vi8MxV-UIG86TxE",
+         *           "transports": [
+         *             "internal",
+         *             "hybrid"
+         *           ]
+         *         }
+         *       },
+         *       "name": "Work laptop"
+         *     }
+         */
         PasskeyRegisterRequest: {
             response: components["schemas"]["RegistrationResponse"];
             /** @description What the owner calls it ("Work laptop"); "Passkey" when absent */
             name?: string;
         };
-        /** @description RegistrationResponseJSON: the credential navigator.credentials.create() made, as JSON. */
+        /**
+         * @description RegistrationResponseJSON: the credential navigator.credentials.create() made, as JSON.
+         * @example {
+         *       "id": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *       "rawId": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *       "type": "public-key",
+         *       "response": {
+         *         "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoicjFDOW1WWjhxNkx4MGJKM3lUNW5XZksycEE3ZEU0c0hnVTBpT2pRdkJjTSIsIm9yaWdpbiI6Imh0dHBzOi8vYXBwLmV4YW1wbGUuY29tIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ",
+         *         "attestationObject": "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVhxo3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUddAAAAAAAAAAAAAAAAAAAAAAAAAAAAECEWQIYKO1NhBEiyvJO0OQWkAQEDJyAGIVggn2DmCEzgvLQVfITqL470mMbNzBk_Vi8MxV-UIG86TxE",
+         *         "transports": [
+         *           "internal",
+         *           "hybrid"
+         *         ]
+         *       }
+         *     }
+         */
         RegistrationResponse: {
             id: string;
             rawId: string;
@@ -1685,6 +1731,23 @@ export interface components {
                 transports?: string[];
             };
         };
+        /**
+         * @example {
+         *       "passkeys": [
+         *         {
+         *           "id": "7b0e4f8a-1c2d-4e3f-9a5b-6c7d8e9f0a1b",
+         *           "name": "Work laptop",
+         *           "created_at": "2026-11-24T12:00:00.000Z",
+         *           "last_used_at": "2026-11-25T08:30:00.000Z",
+         *           "backed_up": true,
+         *           "transports": [
+         *             "internal",
+         *             "hybrid"
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
         PasskeyList: {
             passkeys: components["schemas"]["Passkey"][];
         };
@@ -1710,6 +1773,21 @@ export interface components {
                 transports: string[];
             }[];
         };
+        /**
+         * @example {
+         *       "response": {
+         *         "id": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *         "rawId": "IRZAhgo7U2EESLK8k7Q5BQ",
+         *         "type": "public-key",
+         *         "response": {
+         *           "clientDataJSON": "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoicThIbjJWYlgwc0xyNXRXejhhRmg0ZEdjN2VVaTFvTW5CdkN4NlF5SjNrUCIsIm9yaWdpbiI6Imh0dHBzOi8vYXBwLmV4YW1wbGUuY29tIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ",
+         *           "authenticatorData": "o3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUcdAAAAAA",
+         *           "signature": "V-4tNdMmwIWeBjyRnFSLtKGDM6BC24qGjffXNDzuMC_8nijQzCFrwwZ93jhAQtmCPTQiQr4ZJrIqENXgaUWaAA",
+         *           "userHandle": "LwouHlt9TpqMPx0uP0pbbA"
+         *         }
+         *       }
+         *     }
+         */
         PasskeyLoginRequest: {
             response: components["schemas"]["AuthenticationResponse"] & unknown;
         };
@@ -3231,7 +3309,9 @@ export interface operations {
             403: components["responses"]["AccountDisabled"];
             405: components["responses"]["MethodNotAllowed"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DependencyUnavailable"];
         };
     };
     deletePasskeysById: {

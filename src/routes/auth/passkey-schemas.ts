@@ -12,6 +12,32 @@ const base64url = (max: number) =>
 
 const EXAMPLE_CHALLENGE = 'r1C9mVZ8q6Lx0bJ3yT5nWfK2pA7dE4sHgU0iOjQvBcM';
 
+// A real registration and assertion (Ed25519, RP example.com, origin https://app.example.com).
+export const EXAMPLE_REGISTRATION = {
+  id: 'IRZAhgo7U2EESLK8k7Q5BQ',
+  rawId: 'IRZAhgo7U2EESLK8k7Q5BQ',
+  type: 'public-key' as const,
+  response: {
+    clientDataJSON:
+      'eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoicjFDOW1WWjhxNkx4MGJKM3lUNW5XZksycEE3ZEU0c0hnVTBpT2pRdkJjTSIsIm9yaWdpbiI6Imh0dHBzOi8vYXBwLmV4YW1wbGUuY29tIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ',
+    attestationObject:
+      'o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVhxo3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUddAAAAAAAAAAAAAAAAAAAAAAAAAAAAECEWQIYKO1NhBEiyvJO0OQWkAQEDJyAGIVggn2DmCEzgvLQVfITqL470mMbNzBk_Vi8MxV-UIG86TxE',
+    transports: ['internal', 'hybrid'],
+  },
+};
+export const EXAMPLE_ASSERTION = {
+  id: 'IRZAhgo7U2EESLK8k7Q5BQ',
+  rawId: 'IRZAhgo7U2EESLK8k7Q5BQ',
+  type: 'public-key' as const,
+  response: {
+    clientDataJSON:
+      'eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoicThIbjJWYlgwc0xyNXRXejhhRmg0ZEdjN2VVaTFvTW5CdkN4NlF5SjNrUCIsIm9yaWdpbiI6Imh0dHBzOi8vYXBwLmV4YW1wbGUuY29tIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ',
+    authenticatorData: 'o3mm9u6vuaVeN4wRgDTidR5oL6ufLTCrE9ISVYbOGUcdAAAAAA',
+    signature: 'V-4tNdMmwIWeBjyRnFSLtKGDM6BC24qGjffXNDzuMC_8nijQzCFrwwZ93jhAQtmCPTQiQr4ZJrIqENXgaUWaAA',
+    userHandle: 'LwouHlt9TpqMPx0uP0pbbA',
+  },
+};
+
 // Unknown members (authenticatorAttachment, clientExtensionResults, the browser's publicKey extras) are
 // accepted and ignored.
 const credentialIds = { id: base64url(1366), rawId: base64url(1366), type: z.literal('public-key') };
@@ -27,6 +53,7 @@ export const RegistrationResponseSchema = z
   })
   .openapi('RegistrationResponse', {
     description: 'RegistrationResponseJSON: the credential navigator.credentials.create() made, as JSON.',
+    example: EXAMPLE_REGISTRATION,
   });
 
 export const AuthenticationResponseSchema = z
@@ -41,6 +68,7 @@ export const AuthenticationResponseSchema = z
   })
   .openapi('AuthenticationResponse', {
     description: 'AuthenticationResponseJSON: the assertion navigator.credentials.get() made, as JSON.',
+    example: EXAMPLE_ASSERTION,
   });
 
 export const PasskeyRegisterSchema = z
@@ -50,11 +78,11 @@ export const PasskeyRegisterSchema = z
       description: 'What the owner calls it ("Work laptop"); "Passkey" when absent',
     }),
   })
-  .openapi('PasskeyRegisterRequest');
+  .openapi('PasskeyRegisterRequest', { example: { response: EXAMPLE_REGISTRATION, name: 'Work laptop' } });
 
 export const PasskeyLoginSchema = z
   .object({ response: AuthenticationResponseSchema })
-  .openapi('PasskeyLoginRequest');
+  .openapi('PasskeyLoginRequest', { example: { response: EXAMPLE_ASSERTION } });
 
 const descriptor = z.object({
   id: z.string(),
@@ -143,4 +171,17 @@ export const PasskeySchema = z
     },
   });
 
-export const PasskeyListSchema = z.object({ passkeys: z.array(PasskeySchema) }).openapi('PasskeyList');
+export const PasskeyListSchema = z.object({ passkeys: z.array(PasskeySchema) }).openapi('PasskeyList', {
+  example: {
+    passkeys: [
+      {
+        id: '7b0e4f8a-1c2d-4e3f-9a5b-6c7d8e9f0a1b',
+        name: 'Work laptop',
+        created_at: '2026-11-24T12:00:00.000Z',
+        last_used_at: '2026-11-25T08:30:00.000Z',
+        backed_up: true,
+        transports: ['internal', 'hybrid'],
+      },
+    ],
+  },
+});

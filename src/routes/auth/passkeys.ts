@@ -90,10 +90,10 @@ const list = createRoute({
   tags: ['Passkeys'],
   summary: 'Your passkeys',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth(), limited('passkey-list')] as const,
   responses: {
     200: jsonResponse(PasskeyListSchema, 'Passkeys, newest first'),
-    ...problemResponses(...AUTH_ERRORS),
+    ...problemResponses(...AUTH_ERRORS, 'RATE_LIMITED', 'DEPENDENCY_UNAVAILABLE'),
   },
 });
 
