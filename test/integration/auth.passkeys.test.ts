@@ -177,6 +177,24 @@ describe('registering a passkey', () => {
     expect(await db().select().from(passkeys).where(eq(passkeys.userId, user.id))).toHaveLength(1);
   });
 
+  it('needs a recent authentication at registration too, not only for the options', async () => {
+    const clock = fakeClock();
+    const env = envWithClock(clock);
+    const user = await createUser();
+    const { token } = await login(user.email, PASSWORD, {}, env);
+    clock.advance(450);
+    const options = await creationOptions(token, env);
+    clock.advance(160);
+    const late = await post(
+      '/passkeys/register',
+      token,
+      { response: await (await softwarePasskey()).register(options) },
+      env,
+    );
+    await expectProblem(late, 403, 'REAUTHENTICATION_REQUIRED');
+    expect(await db().select().from(passkeys).where(eq(passkeys.userId, user.id))).toEqual([]);
+  });
+
   it('answers 422 for a body that is not a registration response', async () => {
     const user = await createUser();
     const { token } = await login(user.email);
@@ -354,6 +372,19 @@ describe('reauthenticating with a passkey', () => {
     );
     const [session] = await db().select().from(sessions).where(eq(sessions.userId, user.id));
     expect(session!.authenticatedAt.toISOString()).toBe(clock.now().toISOString());
+  });
+
+  it('binds the challenge to the session that asked: another session of the same user cannot spend it', async () => {
+    const { user, token, key } = await withPasskey();
+    const other = await login(user.email);
+    const options = (await (await post('/reauthenticate/options', token)).json()) as RequestOptions;
+    const assertion = await key.assert(options);
+    await expectProblem(
+      await post('/reauthenticate', other.token, { response: assertion }),
+      400,
+      'PASSKEY_REJECTED',
+    );
+    expect((await post('/reauthenticate', token, { response: assertion })).status).toBe(200);
   });
 
   it('refuses another account’s passkey, a login challenge, and answers 409 without passkeys', async () => {

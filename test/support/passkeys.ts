@@ -106,10 +106,16 @@ export interface Ceremony {
   type?: string;
   /** Overrides the counter this assertion carries (the authenticator's own goes up by one each time). */
   counter?: number;
+  /** Overrides the flags byte of the authenticator data. */
+  flags?: number;
+  /** Bytes appended to the authenticator data (after what its flags announce). */
+  trailing?: Uint8Array;
+  /** A COSE key to register instead of the authenticator's own. */
+  publicKey?: Uint8Array;
 }
 
 export const TEST_ORIGIN = 'http://app.edgeauth.test';
-const FLAGS = { up: 0x01, uv: 0x04, be: 0x08, bs: 0x10, at: 0x40 };
+export const FLAGS = { up: 0x01, uv: 0x04, be: 0x08, bs: 0x10, at: 0x40 };
 
 export interface SoftwarePasskey {
   credentialId: string;
@@ -141,9 +147,14 @@ export interface AuthenticationResponseJson {
  * A new authenticator holding one credential. Its counter starts at `counter` (0: counters unused, as
  * synced passkeys do) and, if not 0, goes up by one on each assertion.
  */
-export async function softwarePasskey({ alg = -7 as Algorithm, counter = 0 } = {}): Promise<SoftwarePasskey> {
+export async function softwarePasskey({
+  alg = -7 as Algorithm,
+  counter = 0,
+  rsaBits = 2048,
+} = {}): Promise<SoftwarePasskey> {
   const params = KEY_PARAMS[alg];
-  const keys = (await crypto.subtle.generateKey(params.generate, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const generate = alg === -257 ? { ...KEY_PARAMS[-257].generate, modulusLength: rsaBits } : params.generate;
+  const keys = (await crypto.subtle.generateKey(generate, true, ['sign', 'verify'])) as CryptoKeyPair;
   const rawId = crypto.getRandomValues(new Uint8Array(16));
   const credentialId = b64url(rawId);
   const cose = await coseKeyOf(alg, keys.publicKey);
@@ -160,6 +171,7 @@ export async function softwarePasskey({ alg = -7 as Algorithm, counter = 0 } = {
         crossOrigin: false,
       });
       const flags =
+        ceremony.flags ??
         FLAGS.up | FLAGS.at | FLAGS.be | FLAGS.bs | (ceremony.userVerified === false ? 0 : FLAGS.uv);
       const authData = concat(
         await sha256(new TextEncoder().encode(ceremony.rpId ?? options.rp.id)),
@@ -168,7 +180,8 @@ export async function softwarePasskey({ alg = -7 as Algorithm, counter = 0 } = {
         new Uint8Array(16),
         new Uint8Array([rawId.length >> 8, rawId.length & 0xff]),
         rawId,
-        cose,
+        ceremony.publicKey ?? cose,
+        ceremony.trailing ?? new Uint8Array(),
       );
       const attestationObject = encodeCBOR(
         new Map<string, CBORType>([
@@ -198,11 +211,13 @@ export async function softwarePasskey({ alg = -7 as Algorithm, counter = 0 } = {
         origin: ceremony.origin ?? TEST_ORIGIN,
         crossOrigin: false,
       });
-      const flags = FLAGS.up | FLAGS.be | FLAGS.bs | (ceremony.userVerified === false ? 0 : FLAGS.uv);
+      const flags =
+        ceremony.flags ?? FLAGS.up | FLAGS.be | FLAGS.bs | (ceremony.userVerified === false ? 0 : FLAGS.uv);
       const authData = concat(
         await sha256(new TextEncoder().encode(ceremony.rpId ?? options.rpId)),
         new Uint8Array([flags]),
         counterBytes(ceremony.counter ?? authenticator.counter),
+        ceremony.trailing ?? new Uint8Array(),
       );
       const signed = concat(authData, await sha256(clientData));
       const raw = new Uint8Array(await crypto.subtle.sign(params.sign, keys.privateKey, signed));
@@ -230,4 +245,4 @@ function counterBytes(counter: number) {
   return bytes;
 }
 
-export { b64url, fromB64url };
+export { b64url, concat, fromB64url, sha256 };

@@ -64,33 +64,40 @@ describe('problem responses, generated', () => {
     return JSON.parse(JSON.stringify(finishDocument(doc)));
   }
 
-  it('are JSON Schema narrowed to their status and codes, not dumped zod objects', () => {
+  it('are shared components, one per set of codes answered with a status', () => {
     const doc = generate();
     const responses = doc.paths['/things/{id}'].get.responses;
+    expect(responses['401']).toEqual({ $ref: '#/components/responses/TokenExpiredOrUnauthorized' });
+    expect(responses['404']).toEqual({ $ref: '#/components/responses/NotFound' });
+    expect(responses['429']).toEqual({ $ref: '#/components/responses/RateLimited' });
+  });
+
+  it('are JSON Schema narrowed to their status and codes, not dumped zod objects', () => {
+    const doc = generate();
     expect(JSON.stringify(doc)).not.toMatch(/"(def|shape|_zod)":/);
-    expect(responses['401'].content['application/problem+json'].schema).toEqual({
+    const unauthorized = doc.components.responses.TokenExpiredOrUnauthorized;
+    expect(unauthorized.content['application/problem+json'].schema).toEqual({
+      $ref: '#/components/schemas/TokenExpiredOrUnauthorizedProblem',
+    });
+    expect(doc.components.schemas.TokenExpiredOrUnauthorizedProblem).toEqual({
       allOf: [
         { $ref: '#/components/schemas/Problem' },
         {
           type: 'object',
           properties: {
             status: { type: 'number', enum: [401] },
-            code: { type: 'string', enum: ['UNAUTHORIZED', 'TOKEN_EXPIRED'] },
+            code: { type: 'string', enum: ['TOKEN_EXPIRED', 'UNAUTHORIZED'] },
           },
         },
       ],
-    });
-    // One code: a named schema, written once for every response that carries it.
-    expect(responses['404'].content['application/problem+json'].schema).toEqual({
-      $ref: '#/components/schemas/NotFoundProblem',
     });
     expect(doc.components.schemas.NotFoundProblem.allOf[1].properties.code.enum).toEqual(['NOT_FOUND']);
   });
 
   it('show an example of each code, with that code and its own status', () => {
     const doc = generate();
-    const responses = doc.paths['/things/{id}'].get.responses;
-    expect(responses['401'].content['application/problem+json'].examples).toEqual({
+    const unauthorized = doc.components.responses.TokenExpiredOrUnauthorized;
+    expect(unauthorized.content['application/problem+json'].examples).toEqual({
       UNAUTHORIZED: { $ref: '#/components/examples/Unauthorized' },
       TOKEN_EXPIRED: { $ref: '#/components/examples/TokenExpired' },
     });
@@ -120,11 +127,11 @@ describe('problem responses, generated', () => {
 
   it('carry the headers of their status by reference, and the shared ones are registered', () => {
     const doc = generate();
-    const responses = doc.paths['/things/{id}'].get.responses;
-    expect(responses['401'].headers).toEqual({
+    const responses = doc.components.responses;
+    expect(responses.TokenExpiredOrUnauthorized.headers).toEqual({
       'WWW-Authenticate': { $ref: '#/components/headers/WWW-Authenticate' },
     });
-    expect(Object.keys(responses['429'].headers)).toEqual([
+    expect(Object.keys(responses.RateLimited.headers)).toEqual([
       'Retry-After',
       'RateLimit-Limit',
       'RateLimit-Remaining',

@@ -2,6 +2,8 @@
 // the other accepts, for each algorithm we offer (Ed25519, ES256, RS256); and what a relying party must
 // refuse (another challenge, origin or RP, no user verification, a bad signature, a counter going
 // backwards, malformed bytes) is refused with 400 PASSKEY_REJECTED, never an exception of another kind.
+
+import { encodeCBOR } from '@levischuck/tiny-cbor';
 import { verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors';
@@ -13,7 +15,7 @@ import {
   verifyAssertion,
   verifyRegistration,
 } from '../../src/services/auth/webauthn';
-import { type Algorithm, b64url, fromB64url, softwarePasskey, TEST_ORIGIN } from '../support/passkeys';
+import { type Algorithm, b64url, FLAGS, fromB64url, softwarePasskey, TEST_ORIGIN } from '../support/passkeys';
 
 const rp = { id: 'edgeauth.test', origins: [TEST_ORIGIN] };
 const challenge = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -178,5 +180,70 @@ describe('the OpenAPI examples', () => {
       signCount: 0,
       backedUp: true,
     });
+  });
+});
+
+describe('what an attacker can craft is refused', () => {
+  it('base64url of a length no encoding has (4n + 1), in every field', async () => {
+    const { key, stored } = await registered(-7);
+    const c = challenge();
+    const good = await key.assert({ challenge: c, rpId: rp.id });
+    for (const response of [
+      { ...good, id: 'AAAAA', rawId: 'AAAAA' },
+      { ...good, response: { ...good.response, authenticatorData: 'AAAAA' } },
+      { ...good, response: { ...good.response, signature: 'AAAAA' } },
+      { ...good, response: { ...good.response, clientDataJSON: 'AAAAA' } },
+    ]) {
+      expect(await rejection(verifyAssertion(response, c, rp, stored))).toMatch(/base64url/);
+    }
+  });
+
+  it('an Ed25519 key of small order (one signature verifies every message), and small RSA keys', async () => {
+    const key = await softwarePasskey({ alg: -8 });
+    const c = challenge();
+    for (const hex of [
+      '01'.padEnd(64, '0'),
+      '00'.repeat(32),
+      `ec${'ff'.repeat(30)}7f`,
+      `01${'00'.repeat(30)}80`,
+    ]) {
+      const x = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+      const publicKey = encodeCBOR(
+        new Map<number, number | Uint8Array>([
+          [1, 1],
+          [3, -8],
+          [-1, 6],
+          [-2, x],
+        ]),
+      );
+      const response = await key.register(creation(c), { publicKey });
+      expect(await rejection(verifyRegistration(response, c, rp))).toMatch(/Ed25519/);
+    }
+    const small = await softwarePasskey({ alg: -257, rsaBits: 1024 });
+    expect(await rejection(verifyRegistration(await small.register(creation(c)), c, rp))).toMatch(/2048/);
+  });
+
+  it('bytes the flags do not announce, "backed up" without "backup eligible", and DER with trailing bytes', async () => {
+    const { key, stored } = await registered(-7);
+    const c = challenge();
+    const trailing = new Uint8Array([0xa0]);
+    expect(await rejection(verifyRegistration(await key.register(creation(c), { trailing }), c, rp))).toMatch(
+      /do not announce/,
+    );
+    const extra = await key.assert({ challenge: c, rpId: rp.id }, { trailing });
+    expect(await rejection(verifyAssertion(extra, c, rp, stored))).toMatch(/do not announce/);
+    const inconsistent = await key.assert(
+      { challenge: c, rpId: rp.id },
+      { flags: FLAGS.up | FLAGS.uv | FLAGS.bs },
+    );
+    expect(await rejection(verifyAssertion(inconsistent, c, rp, stored))).toMatch(/backup eligible/);
+    const good = await key.assert({ challenge: c, rpId: rp.id });
+    const der = fromB64url(good.response.signature);
+    const padded = {
+      ...good,
+      response: { ...good.response, signature: b64url(new Uint8Array([...der, 0])) },
+    };
+    expect(await rejection(verifyAssertion(padded, c, rp, stored))).toMatch(/DER/);
+    expect((await verifyAssertion(good, c, rp, stored)).signCount).toBe(0);
   });
 });

@@ -548,7 +548,7 @@ export interface paths {
         put?: never;
         /**
          * Register the passkey the browser made
-         * @description Checks the response against the challenge from POST /passkeys/register/options (5 minutes, once), the origin, the RP ID and user verification, then stores the public key. A notice is emailed. Attestation is not asked for and not judged.
+         * @description Needs a recent authentication too. Checks the response against the challenge from POST /passkeys/register/options (5 minutes, once), the origin, the RP ID and user verification, then stores the public key. A notice is emailed. Attestation is not asked for and not judged.
          */
         post: operations["postPasskeysRegister"];
         delete?: never;
@@ -962,11 +962,11 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorizedProblem: components["schemas"]["Problem"] & {
+        MethodNotAllowedProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
-            status?: 401;
+            status?: 405;
             /** @enum {string} */
-            code?: "INVALID_TOKEN" | "SESSION_REVOKED" | "TOKEN_EXPIRED" | "UNAUTHORIZED";
+            code?: "METHOD_NOT_ALLOWED";
         };
         Problem: {
             /** @example about:blank */
@@ -984,23 +984,41 @@ export interface components {
                 message: string;
             }[];
         };
-        AccountDisabledProblem: components["schemas"]["Problem"] & {
+        PayloadTooLargeProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
-            status?: 403;
+            status?: 413;
             /** @enum {string} */
-            code?: "ACCOUNT_DISABLED";
+            code?: "PAYLOAD_TOO_LARGE";
         };
-        AccountDisabledOrIncorrectPasswordOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+        InternalErrorProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
-            status?: 403;
+            status?: 500;
             /** @enum {string} */
-            code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD" | "REAUTHENTICATION_REQUIRED";
+            code?: "INTERNAL_ERROR";
         };
-        InvalidLoginCodeOrMalformedRequestProblem: components["schemas"]["Problem"] & {
+        UnsupportedMediaTypeProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 415;
+            /** @enum {string} */
+            code?: "UNSUPPORTED_MEDIA_TYPE";
+        };
+        DependencyUnavailableProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 503;
+            /** @enum {string} */
+            code?: "DEPENDENCY_UNAVAILABLE";
+        };
+        MalformedRequestProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
             status?: 400;
             /** @enum {string} */
-            code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST";
+            code?: "MALFORMED_REQUEST";
+        };
+        UsernameTakenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "USERNAME_TAKEN";
         };
         ValidationFailedProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
@@ -1014,6 +1032,54 @@ export interface components {
             /** @enum {string} */
             code?: "RATE_LIMITED";
         };
+        InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorizedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_TOKEN" | "SESSION_REVOKED" | "TOKEN_EXPIRED" | "UNAUTHORIZED";
+        };
+        AccountDisabledProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED";
+        };
+        InvalidCredentialsProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_CREDENTIALS";
+        };
+        InvalidRefreshTokenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_REFRESH_TOKEN";
+        };
+        OriginNotAllowedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ORIGIN_NOT_ALLOWED";
+        };
+        NotFoundProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 404;
+            /** @enum {string} */
+            code?: "NOT_FOUND";
+        };
+        InvalidLoginCodeOrMalformedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST";
+        };
+        AccountDisabledOrIncorrectPasswordOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD" | "REAUTHENTICATION_REQUIRED";
+        };
         ProviderErrorProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
             status?: 502;
@@ -1025,78 +1091,6 @@ export interface components {
             status?: 503;
             /** @enum {string} */
             code?: "DEPENDENCY_UNAVAILABLE" | "FEATURE_NOT_CONFIGURED";
-        };
-        MalformedRequestProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "MALFORMED_REQUEST";
-        };
-        InvalidCredentialsProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 401;
-            /** @enum {string} */
-            code?: "INVALID_CREDENTIALS";
-        };
-        DependencyUnavailableProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 503;
-            /** @enum {string} */
-            code?: "DEPENDENCY_UNAVAILABLE";
-        };
-        InvalidMfaCodeOrMalformedRequestProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "INVALID_MFA_CODE" | "MALFORMED_REQUEST";
-        };
-        InvalidMfaTokenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 401;
-            /** @enum {string} */
-            code?: "INVALID_MFA_TOKEN";
-        };
-        AccountDisabledOrEmailNotVerifiedOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
-        };
-        ConflictProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "CONFLICT";
-        };
-        AccountDisabledOrEmailNotVerifiedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
-        };
-        MalformedRequestOrPasskeyRejectedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "MALFORMED_REQUEST" | "PASSKEY_REJECTED";
-        };
-        AccountDisabledOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
-        };
-        NotFoundProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 404;
-            /** @enum {string} */
-            code?: "NOT_FOUND";
-        };
-        MfaStateProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "MFA_STATE";
         };
         InvalidEmailTokenOrMalformedRequestProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
@@ -1110,41 +1104,11 @@ export interface components {
             /** @enum {string} */
             code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "INCORRECT_PASSWORD" | "REAUTHENTICATION_REQUIRED";
         };
-        AccountDisabledOrIncorrectPasswordProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD";
-        };
-        InvalidLoginCodeOrMalformedRequestOrPasskeyRejectedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 400;
-            /** @enum {string} */
-            code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST" | "PASSKEY_REJECTED";
-        };
-        UsernameTakenProblem: components["schemas"]["Problem"] & {
+        ConflictProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
             status?: 409;
             /** @enum {string} */
-            code?: "USERNAME_TAKEN";
-        };
-        ConflictOrMfaStateProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 409;
-            /** @enum {string} */
-            code?: "CONFLICT" | "MFA_STATE";
-        };
-        InvalidRefreshTokenProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 401;
-            /** @enum {string} */
-            code?: "INVALID_REFRESH_TOKEN";
-        };
-        OriginNotAllowedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 403;
-            /** @enum {string} */
-            code?: "ORIGIN_NOT_ALLOWED";
+            code?: "CONFLICT";
         };
         InvalidRedirectProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
@@ -1169,6 +1133,66 @@ export interface components {
             status?: 409;
             /** @enum {string} */
             code?: "OAUTH_ACCOUNT_EXISTS";
+        };
+        InvalidMfaCodeOrMalformedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_MFA_CODE" | "MALFORMED_REQUEST";
+        };
+        InvalidMfaTokenProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 401;
+            /** @enum {string} */
+            code?: "INVALID_MFA_TOKEN";
+        };
+        AccountDisabledOrEmailNotVerifiedOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED" | "REAUTHENTICATION_REQUIRED";
+        };
+        MfaStateProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "MFA_STATE";
+        };
+        AccountDisabledOrEmailNotVerifiedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "EMAIL_NOT_VERIFIED";
+        };
+        ConflictOrMfaStateProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 409;
+            /** @enum {string} */
+            code?: "CONFLICT" | "MFA_STATE";
+        };
+        AccountDisabledOrReauthenticationRequiredProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "REAUTHENTICATION_REQUIRED";
+        };
+        InvalidLoginCodeOrMalformedRequestOrPasskeyRejectedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "INVALID_LOGIN_CODE" | "MALFORMED_REQUEST" | "PASSKEY_REJECTED";
+        };
+        AccountDisabledOrIncorrectPasswordProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 403;
+            /** @enum {string} */
+            code?: "ACCOUNT_DISABLED" | "INCORRECT_PASSWORD";
+        };
+        MalformedRequestOrPasskeyRejectedProblem: components["schemas"]["Problem"] & {
+            /** @enum {number} */
+            status?: 400;
+            /** @enum {string} */
+            code?: "MALFORMED_REQUEST" | "PASSKEY_REJECTED";
         };
         AccountDisabledOrAdminRequiredOrEmailNotVerifiedProblem: components["schemas"]["Problem"] & {
             /** @enum {number} */
@@ -1205,30 +1229,6 @@ export interface components {
             status?: 400;
             /** @enum {string} */
             code?: "INVALID_SIGNATURE" | "INVALID_WEBHOOK_EVENT";
-        };
-        MethodNotAllowedProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 405;
-            /** @enum {string} */
-            code?: "METHOD_NOT_ALLOWED";
-        };
-        PayloadTooLargeProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 413;
-            /** @enum {string} */
-            code?: "PAYLOAD_TOO_LARGE";
-        };
-        InternalErrorProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 500;
-            /** @enum {string} */
-            code?: "INTERNAL_ERROR";
-        };
-        UnsupportedMediaTypeProblem: components["schemas"]["Problem"] & {
-            /** @enum {number} */
-            status?: 415;
-            /** @enum {string} */
-            code?: "UNSUPPORTED_MEDIA_TYPE";
         };
         Health: {
             /** @enum {string} */
@@ -1976,41 +1976,68 @@ export interface components {
         };
     };
     responses: {
-        /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
-        InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized: {
+        /** @description METHOD_NOT_ALLOWED: Method not allowed */
+        MethodNotAllowed: {
             headers: {
-                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                Allow: components["headers"]["Allow"];
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorizedProblem"];
+                "application/problem+json": components["schemas"]["MethodNotAllowedProblem"];
             };
         };
-        /** @description ACCOUNT_DISABLED: Account disabled */
-        AccountDisabled: {
+        /** @description PAYLOAD_TOO_LARGE: Payload too large */
+        PayloadTooLarge: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["AccountDisabledProblem"];
+                "application/problem+json": components["schemas"]["PayloadTooLargeProblem"];
             };
         };
-        /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
-        AccountDisabledOrIncorrectPasswordOrReauthenticationRequired: {
+        /** @description INTERNAL_ERROR: Internal server error */
+        InternalError: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["AccountDisabledOrIncorrectPasswordOrReauthenticationRequiredProblem"];
+                "application/problem+json": components["schemas"]["InternalErrorProblem"];
             };
         };
-        /** @description MALFORMED_REQUEST: Malformed request; INVALID_LOGIN_CODE: Invalid or expired code */
-        InvalidLoginCodeOrMalformedRequest: {
+        /** @description UNSUPPORTED_MEDIA_TYPE: Unsupported media type */
+        UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["InvalidLoginCodeOrMalformedRequestProblem"];
+                "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
+            };
+        };
+        /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
+        DependencyUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
+            };
+        };
+        /** @description MALFORMED_REQUEST: Malformed request */
+        MalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MalformedRequestProblem"];
+            };
+        };
+        /** @description USERNAME_TAKEN: Username taken */
+        UsernameTaken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UsernameTakenProblem"];
             };
         };
         /** @description VALIDATION_FAILED: Validation failed */
@@ -2035,6 +2062,81 @@ export interface components {
                 "application/problem+json": components["schemas"]["RateLimitedProblem"];
             };
         };
+        /** @description UNAUTHORIZED: Unauthorized; INVALID_TOKEN: Invalid token; TOKEN_EXPIRED: Token expired; SESSION_REVOKED: Session revoked */
+        InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorizedProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled */
+        AccountDisabled: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledProblem"];
+            };
+        };
+        /** @description INVALID_CREDENTIALS: Invalid credentials */
+        InvalidCredentials: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidCredentialsProblem"];
+            };
+        };
+        /** @description INVALID_REFRESH_TOKEN: Invalid refresh token */
+        InvalidRefreshToken: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidRefreshTokenProblem"];
+            };
+        };
+        /** @description ORIGIN_NOT_ALLOWED: Origin not allowed */
+        OriginNotAllowed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["OriginNotAllowedProblem"];
+            };
+        };
+        /** @description NOT_FOUND: Not found */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["NotFoundProblem"];
+            };
+        };
+        /** @description MALFORMED_REQUEST: Malformed request; INVALID_LOGIN_CODE: Invalid or expired code */
+        InvalidLoginCodeOrMalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidLoginCodeOrMalformedRequestProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required; INCORRECT_PASSWORD: Incorrect password */
+        AccountDisabledOrIncorrectPasswordOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrIncorrectPasswordOrReauthenticationRequiredProblem"];
+            };
+        };
         /** @description PROVIDER_ERROR: Upstream provider error */
         ProviderError: {
             headers: {
@@ -2051,116 +2153,6 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["DependencyUnavailableOrFeatureNotConfiguredProblem"];
-            };
-        };
-        /** @description MALFORMED_REQUEST: Malformed request */
-        MalformedRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["MalformedRequestProblem"];
-            };
-        };
-        /** @description INVALID_CREDENTIALS: Invalid credentials */
-        InvalidCredentials: {
-            headers: {
-                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InvalidCredentialsProblem"];
-            };
-        };
-        /** @description DEPENDENCY_UNAVAILABLE: Dependency unavailable */
-        DependencyUnavailable: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["DependencyUnavailableProblem"];
-            };
-        };
-        /** @description INVALID_MFA_CODE: Invalid or already used code; MALFORMED_REQUEST: Malformed request */
-        InvalidMfaCodeOrMalformedRequest: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InvalidMfaCodeOrMalformedRequestProblem"];
-            };
-        };
-        /** @description INVALID_MFA_TOKEN: Invalid or expired sign-in step */
-        InvalidMfaToken: {
-            headers: {
-                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InvalidMfaTokenProblem"];
-            };
-        };
-        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
-        AccountDisabledOrEmailNotVerifiedOrReauthenticationRequired: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedOrReauthenticationRequiredProblem"];
-            };
-        };
-        /** @description CONFLICT: Conflict */
-        Conflict: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["ConflictProblem"];
-            };
-        };
-        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
-        AccountDisabledOrEmailNotVerified: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedProblem"];
-            };
-        };
-        /** @description PASSKEY_REJECTED: Passkey response rejected; MALFORMED_REQUEST: Malformed request */
-        MalformedRequestOrPasskeyRejected: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["MalformedRequestOrPasskeyRejectedProblem"];
-            };
-        };
-        /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
-        AccountDisabledOrReauthenticationRequired: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["AccountDisabledOrReauthenticationRequiredProblem"];
-            };
-        };
-        /** @description NOT_FOUND: Not found */
-        NotFound: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["NotFoundProblem"];
-            };
-        };
-        /** @description MFA_STATE: Second factor in the wrong state */
-        MfaState: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["MfaStateProblem"];
             };
         };
         /** @description MALFORMED_REQUEST: Malformed request; INVALID_EMAIL_TOKEN: Invalid or expired link */
@@ -2181,59 +2173,13 @@ export interface components {
                 "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedOrIncorrectPasswordOrReauthenticationRequiredProblem"];
             };
         };
-        /** @description ACCOUNT_DISABLED: Account disabled; INCORRECT_PASSWORD: Incorrect password */
-        AccountDisabledOrIncorrectPassword: {
+        /** @description CONFLICT: Conflict */
+        Conflict: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["AccountDisabledOrIncorrectPasswordProblem"];
-            };
-        };
-        /** @description INVALID_LOGIN_CODE: Invalid or expired code; PASSKEY_REJECTED: Passkey response rejected; MALFORMED_REQUEST: Malformed request */
-        InvalidLoginCodeOrMalformedRequestOrPasskeyRejected: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InvalidLoginCodeOrMalformedRequestOrPasskeyRejectedProblem"];
-            };
-        };
-        /** @description USERNAME_TAKEN: Username taken */
-        UsernameTaken: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["UsernameTakenProblem"];
-            };
-        };
-        /** @description MFA_STATE: Second factor in the wrong state; CONFLICT: Conflict */
-        ConflictOrMfaState: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["ConflictOrMfaStateProblem"];
-            };
-        };
-        /** @description INVALID_REFRESH_TOKEN: Invalid refresh token */
-        InvalidRefreshToken: {
-            headers: {
-                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InvalidRefreshTokenProblem"];
-            };
-        };
-        /** @description ORIGIN_NOT_ALLOWED: Origin not allowed */
-        OriginNotAllowed: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["OriginNotAllowedProblem"];
+                "application/problem+json": components["schemas"]["ConflictProblem"];
             };
         };
         /** @description INVALID_REDIRECT: Redirect target not allowed */
@@ -2270,6 +2216,97 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["OauthAccountExistsProblem"];
+            };
+        };
+        /** @description INVALID_MFA_CODE: Invalid or already used code; MALFORMED_REQUEST: Malformed request */
+        InvalidMfaCodeOrMalformedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidMfaCodeOrMalformedRequestProblem"];
+            };
+        };
+        /** @description INVALID_MFA_TOKEN: Invalid or expired sign-in step */
+        InvalidMfaToken: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidMfaTokenProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; REAUTHENTICATION_REQUIRED: Recent authentication required */
+        AccountDisabledOrEmailNotVerifiedOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedOrReauthenticationRequiredProblem"];
+            };
+        };
+        /** @description MFA_STATE: Second factor in the wrong state */
+        MfaState: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MfaStateProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified */
+        AccountDisabledOrEmailNotVerified: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrEmailNotVerifiedProblem"];
+            };
+        };
+        /** @description MFA_STATE: Second factor in the wrong state; CONFLICT: Conflict */
+        ConflictOrMfaState: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ConflictOrMfaStateProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; REAUTHENTICATION_REQUIRED: Recent authentication required */
+        AccountDisabledOrReauthenticationRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrReauthenticationRequiredProblem"];
+            };
+        };
+        /** @description INVALID_LOGIN_CODE: Invalid or expired code; PASSKEY_REJECTED: Passkey response rejected; MALFORMED_REQUEST: Malformed request */
+        InvalidLoginCodeOrMalformedRequestOrPasskeyRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["InvalidLoginCodeOrMalformedRequestOrPasskeyRejectedProblem"];
+            };
+        };
+        /** @description ACCOUNT_DISABLED: Account disabled; INCORRECT_PASSWORD: Incorrect password */
+        AccountDisabledOrIncorrectPassword: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["AccountDisabledOrIncorrectPasswordProblem"];
+            };
+        };
+        /** @description PASSKEY_REJECTED: Passkey response rejected; MALFORMED_REQUEST: Malformed request */
+        MalformedRequestOrPasskeyRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["MalformedRequestOrPasskeyRejectedProblem"];
             };
         };
         /** @description ACCOUNT_DISABLED: Account disabled; EMAIL_NOT_VERIFIED: Email not verified; ADMIN_REQUIRED: Admin privileges required */
@@ -2324,43 +2361,6 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["InvalidSignatureOrInvalidWebhookEventProblem"];
-            };
-        };
-        /** @description METHOD_NOT_ALLOWED: Method not allowed */
-        MethodNotAllowed: {
-            headers: {
-                Allow: components["headers"]["Allow"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["MethodNotAllowedProblem"];
-            };
-        };
-        /** @description PAYLOAD_TOO_LARGE: Payload too large */
-        PayloadTooLarge: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["PayloadTooLargeProblem"];
-            };
-        };
-        /** @description INTERNAL_ERROR: Internal server error */
-        InternalError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["InternalErrorProblem"];
-            };
-        };
-        /** @description UNSUPPORTED_MEDIA_TYPE: Unsupported media type */
-        UnsupportedMediaType: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
             };
         };
     };
@@ -3276,7 +3276,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedRequestOrPasskeyRejected"];
             401: components["responses"]["InvalidTokenOrSessionRevokedOrTokenExpiredOrUnauthorized"];
-            403: components["responses"]["AccountDisabledOrEmailNotVerified"];
+            403: components["responses"]["AccountDisabledOrEmailNotVerifiedOrReauthenticationRequired"];
             405: components["responses"]["MethodNotAllowed"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { sessions } from './sessions';
 import { users } from './users';
 
 export const totpFactors = pgTable('totp_factors', {
@@ -102,6 +103,8 @@ export const webauthnChallenges = pgTable(
     purpose: text('purpose', { enum: ['register', 'login', 'reauthenticate'] }).notNull(),
     // Who asked, for registration and reauthentication; null for usernameless sign-in.
     userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    // For reauthentication: the session the assertion will mark fresh, and no other.
+    sessionId: uuid('session_id').references(() => sessions.id, { onDelete: 'cascade' }),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },

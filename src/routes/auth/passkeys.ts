@@ -72,15 +72,22 @@ const register = createRoute({
   tags: ['Passkeys'],
   summary: 'Register the passkey the browser made',
   description:
-    'Checks the response against the challenge from POST /passkeys/register/options (5 minutes, once), the ' +
+    'Needs a recent authentication too. Checks the response against the challenge from POST ' +
+    '/passkeys/register/options (5 minutes, once), the ' +
     'origin, the RP ID and user verification, then stores the public key. A notice is emailed. Attestation ' +
     'is not asked for and not judged.',
   security: bearerSecurity,
-  middleware: [requireAuth({ verified: true }), limited('passkey-register')] as const,
+  middleware: [requireAuth({ verified: true, recent: true }), limited('passkey-register')] as const,
   request: { body: jsonBody(PasskeyRegisterSchema) },
   responses: {
     201: jsonResponse(PasskeySchema, 'The new passkey'),
-    ...problemResponses(...VERIFIED_AUTH_ERRORS, 'PASSKEY_REJECTED', 'CONFLICT', ...BODY_ERRORS),
+    ...problemResponses(
+      ...VERIFIED_AUTH_ERRORS,
+      'REAUTHENTICATION_REQUIRED',
+      'PASSKEY_REJECTED',
+      'CONFLICT',
+      ...BODY_ERRORS,
+    ),
   },
 });
 
@@ -207,6 +214,7 @@ export const passkeyRoutes = new OpenAPIHono<AppEnv>()
     const grant = await loginWithPasskey(c.var.services, c.req.valid('json').response, clientInfo(c));
     return c.json(sessionGrantBody(c, grant), 200);
   })
-  .openapi(reauthOptions, async (c) =>
-    c.json(await reauthenticationOptions(c.var.services, authOf(c).user), 200),
-  );
+  .openapi(reauthOptions, async (c) => {
+    const { user, sessionId } = authOf(c);
+    return c.json(await reauthenticationOptions(c.var.services, user, sessionId), 200);
+  });

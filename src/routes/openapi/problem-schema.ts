@@ -134,8 +134,11 @@ export function problemResponse(...codes: [ErrorCode, ...ErrorCode[]]) {
   return responseFor(status, codes, problemSchemaFor(status, codes));
 }
 
-/** The response components the routes refer to, by name: one per set of codes sharing a status. */
-const usedResponses = new Map<string, { status: number; codes: ErrorCode[] }>();
+/**
+ * Every response component problemResponses() has named, by name: one per set of codes sharing a status.
+ * A document registers those its mounted routes refer to.
+ */
+const namedResponses = new Map<string, { status: number; codes: ErrorCode[] }>();
 
 const responseName = (codes: readonly ErrorCode[]) => [...codes].sort().map(componentName).join('Or');
 
@@ -147,7 +150,7 @@ export function problemResponses(...codes: ErrorCode[]) {
   return Object.fromEntries(
     [...groupByStatus(codes)].map(([status, grouped]) => {
       const name = responseName(grouped);
-      usedResponses.set(name, { status, codes: grouped });
+      namedResponses.set(name, { status, codes: grouped });
       return [status, ref('responses', name)];
     }),
   );
@@ -161,10 +164,29 @@ export function sharedProblemResponses({ withBody }: { withBody: boolean }) {
   );
 }
 
+const RESPONSE_REF = /^#\/components\/responses\/(\w+)$/;
+
+/** The problem responses the mounted routes refer to, and the shared ones every operation gets. */
+function referencedResponses(registry: Registry) {
+  const responses = new Map<string, { status: number; codes: ErrorCode[] }>();
+  for (const code of [...EVERY_OPERATION_ERRORS, ...BODY_ERRORS]) {
+    responses.set(componentName(code), { status: ERROR_CODES[code].status, codes: [code] });
+  }
+  for (const definition of registry.definitions) {
+    if (definition.type !== 'route') continue;
+    for (const response of Object.values(definition.route.responses)) {
+      const name = '$ref' in response ? RESPONSE_REF.exec(response.$ref)?.[1] : undefined;
+      const named = name ? namedResponses.get(name) : undefined;
+      if (name && named) responses.set(name, named);
+    }
+  }
+  return responses;
+}
+
 /** The codes whose examples the routes refer to, so each is registered once and none goes unused. */
-function referencedCodes(registry: Registry): Set<ErrorCode> {
-  const codes = new Set<ErrorCode>([...EVERY_OPERATION_ERRORS, ...BODY_ERRORS]);
-  for (const response of usedResponses.values()) for (const code of response.codes) codes.add(code);
+function referencedCodes(registry: Registry, responses: Map<string, { codes: ErrorCode[] }>) {
+  const codes = new Set<ErrorCode>();
+  for (const response of responses.values()) for (const code of response.codes) codes.add(code);
   for (const definition of registry.definitions) {
     if (definition.type !== 'route') continue;
     for (const response of Object.values(definition.route.responses)) {
@@ -192,10 +214,7 @@ export function registerProblemComponents(registry: Registry) {
   for (const [name, description] of Object.entries(HEADERS)) {
     registry.registerComponent('headers', name, { description, schema: { type: 'string' } });
   }
-  const responses = new Map(usedResponses);
-  for (const code of [...EVERY_OPERATION_ERRORS, ...BODY_ERRORS]) {
-    responses.set(componentName(code), { status: ERROR_CODES[code].status, codes: [code] });
-  }
+  const responses = referencedResponses(registry);
   for (const [name, { status, codes }] of responses) {
     // Registered as a schema so the generator converts it; the raw response can then refer to it.
     registry.register(`${name}Problem`, problemSchemaFor(status, codes));
@@ -205,7 +224,7 @@ export function registerProblemComponents(registry: Registry) {
       responseFor(status, codes, ref('schemas', `${name}Problem`)),
     );
   }
-  for (const code of referencedCodes(registry)) {
+  for (const code of referencedCodes(registry, responses)) {
     registry.registerComponent('examples', componentName(code), exampleFor(code));
   }
 }

@@ -55,25 +55,42 @@ export function relyingParty(config: Config): RelyingParty {
 export const userHandleOf = (userId: string) =>
   toBase64Url(Uint8Array.from(userId.replaceAll('-', '').match(/../g) ?? [], (hex) => parseInt(hex, 16)));
 
-function challengeStatement(s: Services, purpose: Purpose, userId: string | null) {
+function challengeStatement(
+  s: Services,
+  purpose: Purpose,
+  userId: string | null,
+  sessionId: string | null = null,
+) {
   const challenge = randomToken();
   const now = s.clock.now();
   const insert = s.db.insert(webauthnChallenges).values({
     challenge,
     purpose,
     userId,
+    sessionId,
     createdAt: now,
     expiresAt: new Date(now.getTime() + PASSKEY_CHALLENGE_TTL_SECONDS * 1000),
   });
   return { challenge, insert };
 }
 
-/** The CTE `spent`: the challenge the response answers, consumed if it is live and was made for this. */
-function spendChallenge(s: Services, challenge: string, purpose: Purpose, userId: string | null) {
+/**
+ * The CTE `spent`: the challenge the response answers, consumed if it is live and was made for this
+ * purpose, account and (for reauthentication) session.
+ */
+function spendChallenge(
+  s: Services,
+  challenge: string,
+  purpose: Purpose,
+  userId: string | null,
+  sessionId: string | null = null,
+) {
   const owner = userId === null ? sql`user_id is null` : sql`user_id = ${userId}`;
+  const session = sessionId === null ? sql`session_id is null` : sql`session_id = ${sessionId}`;
   return sql`spent as (
     delete from ${webauthnChallenges}
-    where challenge = ${challenge} and purpose = ${purpose} and ${owner} and expires_at > ${s.clock.now()}
+    where challenge = ${challenge} and purpose = ${purpose} and ${owner} and ${session}
+      and expires_at > ${s.clock.now()}
     returning challenge)`;
 }
 
@@ -221,9 +238,9 @@ export async function loginOptions(s: Services) {
   };
 }
 
-/** Request options for POST /reauthenticate, listing the signed-in user's passkeys. */
-export async function reauthenticationOptions(s: Services, user: UserRow) {
-  const { challenge, insert } = challengeStatement(s, 'reauthenticate', user.id);
+/** Request options for POST /reauthenticate from this session, listing the signed-in user's passkeys. */
+export async function reauthenticationOptions(s: Services, user: UserRow, sessionId: string) {
+  const { challenge, insert } = challengeStatement(s, 'reauthenticate', user.id, sessionId);
   const [existing] = await s.db.batch([credentialsOf(s, user.id), insert]);
   if (existing.length === 0) throw new AppError('MFA_STATE', 'This account has no passkey');
   return {
@@ -308,7 +325,7 @@ export async function reauthenticateWithPasskey(
     counted: boolean;
     session_id: string | null;
   }>(sql`
-    with ${spendChallenge(s, checked.challenge, 'reauthenticate', user.id)}, ${checked.counted},
+    with ${spendChallenge(s, checked.challenge, 'reauthenticate', user.id, sessionId)}, ${checked.counted},
     marked as (
       update ${sessions} set authenticated_at = ${now}
       where id = ${sessionId} and user_id = ${user.id} and revoked_at is null

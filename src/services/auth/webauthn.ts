@@ -61,11 +61,14 @@ export const rejected = (detail: string) => new AppError('PASSKEY_REJECTED', det
 
 const FLAG_USER_PRESENT = 0x01;
 const FLAG_USER_VERIFIED = 0x04;
+const FLAG_BACKUP_ELIGIBLE = 0x08;
 const FLAG_BACKED_UP = 0x10;
 const FLAG_ATTESTED_DATA = 0x40;
+const FLAG_EXTENSIONS = 0x80;
 
+/** base64url without padding; a length of 4n + 1 can encode nothing. */
 const decodeBase64Url = (text: string, what: string) => {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw rejected(`${what} is not base64url`);
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw rejected(`${what} is not base64url`);
   return fromBase64(text);
 };
 
@@ -110,15 +113,27 @@ async function parseAuthenticatorData(bytes: Uint8Array, rp: RelyingParty): Prom
   const flags = bytes[32] ?? 0;
   if (!(flags & FLAG_USER_PRESENT)) throw rejected('The authenticator did not see the user present');
   if (!(flags & FLAG_USER_VERIFIED)) throw rejected('The authenticator did not verify the user');
+  if (flags & FLAG_BACKED_UP && !(flags & FLAG_BACKUP_ELIGIBLE)) {
+    throw rejected('The authenticator says backed up but not backup eligible');
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const signCount = view.getUint32(33);
-  if (!(flags & FLAG_ATTESTED_DATA)) return { flags, signCount };
+  // Nothing may follow what the flags announce (the extensions, when announced, are CBOR at the end).
+  const endsAt = (offset: number) => {
+    const end = flags & FLAG_EXTENSIONS ? offset + decodePartialCBOR(bytes, offset)[1] : offset;
+    if (end !== bytes.length) throw rejected('authenticatorData has bytes its flags do not announce');
+  };
+  if (!(flags & FLAG_ATTESTED_DATA)) {
+    endsAt(37);
+    return { flags, signCount };
+  }
   // aaguid (16) | credential id length (2) | credential id | COSE key (CBOR) | extensions (CBOR)
   if (bytes.length < 55) throw rejected('attested credential data is too short');
   const idLength = view.getUint16(53);
   const keyStart = 55 + idLength;
   if (idLength === 0 || idLength > 1023 || bytes.length <= keyStart) throw rejected('Bad credential ID');
   const [, keyLength] = decodePartialCBOR(bytes, keyStart);
+  endsAt(keyStart + keyLength);
   return {
     flags,
     signCount,
@@ -144,6 +159,10 @@ async function importCoseKey(coseBytes: Uint8Array) {
   const alg = cose.get(3);
   const kty = cose.get(1);
   if (alg === -8 && kty === 1 && cose.get(-1) === 6) {
+    const x = cose.get(-2);
+    if (!(x instanceof Uint8Array) || x.length !== 32 || isSmallOrder(x)) {
+      throw rejected('The Ed25519 key is not a valid public key');
+    }
     const jwk = { kty: 'OKP', crv: 'Ed25519', x: bytes(-2) };
     const cryptoKey = await crypto.subtle.importKey('jwk', jwk, { name: 'Ed25519' }, false, ['verify']);
     return { alg: -8 as const, cryptoKey, params: { name: 'Ed25519' }, der: false };
@@ -160,6 +179,9 @@ async function importCoseKey(coseBytes: Uint8Array) {
     return { alg: -7 as const, cryptoKey, params: { name: 'ECDSA', hash: 'SHA-256' }, der: true };
   }
   if (alg === -257 && kty === 3) {
+    const n = cose.get(-1);
+    const bits = n instanceof Uint8Array ? (n.length - (n[0] === 0 ? 1 : 0)) * 8 : 0;
+    if (bits < 2048 || bits > 8192) throw rejected('RSA keys must be 2048 to 8192 bits');
     const jwk = { kty: 'RSA', n: bytes(-1), e: bytes(-2) };
     const cryptoKey = await crypto.subtle.importKey(
       'jwk',
@@ -173,10 +195,29 @@ async function importCoseKey(coseBytes: Uint8Array) {
   throw rejected('The key type is not one of EdDSA (Ed25519), ES256 or RS256');
 }
 
+/**
+ * Ed25519 points of small order (and their non-canonical encodings, the sign bit ignored): a "public key"
+ * for which one signature verifies every message. libsodium refuses the same list.
+ */
+const SMALL_ORDER_POINTS = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
+
+function isSmallOrder(point: Uint8Array): boolean {
+  const hex = [...point].map((byte, i) => (i === 31 ? byte & 0x7f : byte).toString(16).padStart(2, '0'));
+  return SMALL_ORDER_POINTS.includes(hex.join(''));
+}
+
 /** An ECDSA signature from ASN.1 DER (SEQUENCE of two INTEGERs) to the r ‖ s form Web Crypto verifies. */
 function derToRaw(der: Uint8Array): Uint8Array {
   const fail = () => rejected('The signature is not a DER ECDSA signature');
-  if (der[0] !== 0x30 || der.length < 8) throw fail();
+  if (der[0] !== 0x30 || der.length < 8 || der[1] !== der.length - 2) throw fail();
   const out = new Uint8Array(64);
   let offset = 2;
   for (const half of [0, 1]) {
@@ -189,6 +230,7 @@ function derToRaw(der: Uint8Array): Uint8Array {
     out.set(value, half * 32 + 32 - value.length);
     offset += 2 + length;
   }
+  if (offset !== der.length) throw fail();
   return out;
 }
 
