@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { decodeKeySet, encodeKeySet, freshKeySet, rotateKeySet } from './scripts/signing-keys.mjs';
 import { GUARD_WORKER, outboundGuardWorker } from './test/support/outbound-guard.ts';
 
 /** The Stripe SDK's source maps name files it does not ship: without this, one warning per module. */
@@ -16,6 +17,12 @@ const stripeWithoutSourceMaps = {
     return { code: code.replace(/^\/\/# sourceMappingURL=.*$/m, ''), map: null };
   },
 };
+
+/** The test configuration's signing keys, and what one `npm run keys:rotate` makes of them. */
+const SIGNING_KEYS = freshKeySet();
+const ROTATED_SIGNING_KEYS = encodeKeySet(
+  rotateKeySet(decodeKeySet(SIGNING_KEYS), { keepSeconds: 4500 }).keys,
+);
 
 const SECRET = (name: string) => `test-${name}-secret-0123456789abcdefghijklmnop`;
 
@@ -37,6 +44,11 @@ export default defineConfig({
           DATABASE_TIMEOUT_MS: '2000',
           UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
           UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+          ACCESS_SIGNING_KEYS: SIGNING_KEYS,
+          // Read by test/support only: the key set after one rotation, and a key set of strangers.
+          TEST_ROTATED_SIGNING_KEYS: ROTATED_SIGNING_KEYS,
+          TEST_FOREIGN_SIGNING_KEYS: freshKeySet(),
+          // For the tests of ACCESS_TOKEN_ALG=HS256 and of forgeries under the shared secret.
           ACCESS_SECRET_KEY: SECRET('access'),
           ACCESS_TOKEN_EXPIRE: '900',
           REFRESH_SECRET_KEY: SECRET('refresh'),

@@ -27,8 +27,14 @@ const require = createRequire(import.meta.url);
 const PACKAGE = '@edgeauth/client';
 const here = path.join(root, 'scripts/client');
 const resultsDir = path.join(root, 'test-results/client');
-/** What the install may add: the package, openapi-fetch and its types-only dependency, @simplewebauthn/browser. */
-const ALLOWED_PACKAGES = [PACKAGE, 'openapi-fetch', 'openapi-typescript-helpers', '@simplewebauthn/browser'];
+/** What the install may add: the package, openapi-fetch and its types-only dependency, @simplewebauthn/browser, jose. */
+const ALLOWED_PACKAGES = [
+  PACKAGE,
+  'openapi-fetch',
+  'openapi-typescript-helpers',
+  '@simplewebauthn/browser',
+  'jose',
+];
 const MAX_INSTALLED_BYTES = 1_000_000;
 /** The tarball holds the built ESM and its declarations, the README and package.json: nothing else. */
 const PACKED_FILE = /^(package\.json|README\.md|dist\/[\w-]+\.(js|d\.ts))$/;
@@ -266,7 +272,7 @@ try {
     vars: { CORS_ORIGINS: server.origin, RATE_LIMIT_MAX: '1000' },
   });
   await step(
-    `Node ${process.version}: register, login (body transport), GET /me, refresh, logout`,
+    `Node ${process.version}: register, login (body transport), GET /me, a resource server verifying the token, refresh, logout`,
     async () => {
       const consumer = path.join(project, 'out/node/node-consumer.js');
       const result = await runOrThrow(process.execPath, [consumer, stack.api], { timeoutMs: 60_000 });

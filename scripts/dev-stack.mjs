@@ -11,16 +11,39 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnvFile, resolveDevSettings } from './dev-settings.mjs';
 import { copyDocsAssets } from './docs-assets.mjs';
+import { freshKeySet } from './signing-keys.mjs';
 import { startStandins } from './standins/index.mjs';
 import { renderEnvFile, wranglerDevArgs } from './wrangler-dev.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
- * .dev.vars.example with every "generate-me" replaced by a fresh random secret, and `settings` in place
+ * .dev.vars.example with every "generate-me" replaced by a fresh random secret (and "generate-signing-key"
+ * by a fresh access-token key set), and `settings` in place
  * of the example's values (or added), as a user would edit the file.
  * @param {Record<string, string>} [settings]
  */
+/** The value a placeholder of .dev.vars.example stands for, fresh; undefined for any other value. */
+function generated(placeholder) {
+  if (placeholder === 'generate-signing-key') return freshKeySet();
+  if (placeholder === 'generate-me') return randomBytes(48).toString('base64url');
+  return undefined;
+}
+
+/**
+ * Lines to append to an existing .dev.vars for the secrets the example gained since it was made (a new
+ * placeholder, like ACCESS_SIGNING_KEYS), so an old .dev.vars keeps working.
+ * @param {string} devVarsText
+ */
+export function missingSecretLines(devVarsText) {
+  const example = parseEnvFile(readFileSync(path.join(root, '.dev.vars.example'), 'utf8'));
+  const present = parseEnvFile(devVarsText);
+  return Object.entries(example).flatMap(([name, value]) => {
+    const fresh = name in present ? undefined : generated(value);
+    return fresh === undefined ? [] : [`${name}=${fresh}`];
+  });
+}
+
 export function renderDevVars(settings = {}) {
   const example = readFileSync(path.join(root, '.dev.vars.example'), 'utf8');
   const rest = new Map(Object.entries(settings));
@@ -31,7 +54,8 @@ export function renderDevVars(settings = {}) {
       rest.delete(name);
       return renderEnvFile({ [name]: setting }).trimEnd();
     }
-    return value === 'generate-me' ? `${name}=${randomBytes(48).toString('base64url')}` : line;
+    const fresh = generated(value);
+    return fresh === undefined ? line : `${name}=${fresh}`;
   });
   return edited + renderEnvFile(Object.fromEntries(rest));
 }

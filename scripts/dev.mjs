@@ -1,11 +1,11 @@
 // `npm run dev`: the whole API on one machine with nothing but Node. Creates .dev.vars from the example
 // (with fresh secrets) when missing, starts the local stand-ins, then `wrangler dev` wired to them.
 // Ctrl-C stops everything.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { INTEGRATIONS, integrationSources } from './dev-settings.mjs';
-import { readUserSettings, renderDevVars, root, startDevStack } from './dev-stack.mjs';
+import { missingSecretLines, readUserSettings, renderDevVars, root, startDevStack } from './dev-stack.mjs';
 import { seedSandboxPlans } from './sandbox-seed.mjs';
 import { DEFAULT_PORTS } from './standins/index.mjs';
 
@@ -13,9 +13,19 @@ const port = (name, fallback) => Number(process.env[name] ?? fallback);
 
 function ensureDevVars() {
   const target = path.join(root, '.dev.vars');
-  if (existsSync(target)) return false;
-  writeFileSync(target, renderDevVars(), { mode: 0o600 });
-  return true;
+  if (!existsSync(target)) {
+    writeFileSync(target, renderDevVars(), { mode: 0o600 });
+    return true;
+  }
+  const text = readFileSync(target, 'utf8');
+  const added = missingSecretLines(text);
+  if (added.length > 0) {
+    writeFileSync(target, `${text.trimEnd()}\n${added.join('\n')}\n`, { mode: 0o600 });
+    console.error(
+      `Added ${added.map((line) => line.split('=')[0]).join(', ')} to .dev.vars (new since it was made).`,
+    );
+  }
+  return false;
 }
 
 const created = ensureDevVars();

@@ -18,6 +18,7 @@ import { finishDocument } from './routes/openapi/document';
 import { registerProblemComponents } from './routes/openapi/problem-schema';
 import { validationHook } from './routes/openapi/validation';
 import { pagePaths, pageRoutes } from './routes/pages';
+import { wellKnownRoutes } from './routes/well-known';
 import type { WorkerOptions } from './services';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -44,6 +45,7 @@ export function createApp(options: WorkerOptions = {}) {
   app.use((c, next) => (c.req.path === WEBHOOK_PATH ? webhookBodyLimit(c, next) : apiBodyLimit(c, next)));
 
   app.route('/', healthRoutes);
+  app.route('/', wellKnownRoutes);
   app.route('/', docsRoutes);
   app.route('/', authRoutes);
   app.route('/', pageRoutes);

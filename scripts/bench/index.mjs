@@ -19,6 +19,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const tmpDir = path.join(root, 'bench/tmp');
 const CPU_REQUESTS = 200;
 const CPU_LOGINS = 10;
+/** Access tokens signed or verified per request, and requests, for the per-token cost. */
+const TOKENS_PER_REQUEST = 200;
+const TOKEN_REQUESTS = 20;
 const startedAt = performance.now();
 const progress = (line) =>
   console.error(`bench ${((performance.now() - startedAt) / 1000).toFixed(0)}s: ${line}`);
@@ -107,8 +110,17 @@ async function measureRequests(server, userEmail) {
   ]) {
     rows.push({ label, ms: await cpuPerRequest(pid, send, count), count });
   }
+  const tokens = [];
+  for (const operation of ['sign', 'verify']) {
+    const perToken = {};
+    for (const alg of ['HS256', 'ES256']) {
+      const send = get(`/bench/tokens/${operation}?alg=${alg}&n=${TOKENS_PER_REQUEST}`);
+      perToken[alg] = (await cpuPerRequest(pid, send, TOKEN_REQUESTS)) / TOKENS_PER_REQUEST;
+    }
+    tokens.push({ operation, ...perToken });
+  }
   assertNotReloaded(server);
-  return { load, cpu: { bareMs, rows } };
+  return { load, cpu: { bareMs, rows, tokens } };
 }
 
 function describeRun() {

@@ -125,6 +125,18 @@ function cpuRows(cpu) {
   }));
 }
 
+/** Signing (login, refresh) and verifying (every authenticated request): ES256 against HS256. */
+function tokenRows(cpu) {
+  return cpu.tokens.map(({ operation, ES256, HS256 }) => ({
+    measure: `CPU per access token, ${operation === 'sign' ? 'signing (login, refresh)' : 'verifying (every authenticated request)'}`,
+    ours: `${(ES256 * 1000).toFixed(0)} µs ES256`,
+    reference: `${(HS256 * 1000).toFixed(0)} µs HS256 (before)`,
+    ratio: ratio(ES256 / HS256),
+    target: '≤ 0.5 ms',
+    verdict: verdict(ES256 <= 0.5),
+  }));
+}
+
 const escapeCell = (text) => String(text).replaceAll('|', '\\|');
 
 export function renderTable(results) {
@@ -134,6 +146,7 @@ export function renderTable(results) {
     ...bundleRows(results.bundle),
     ...loadRows(results.load, results.loadSettings),
     ...cpuRows(results.cpu),
+    ...tokenRows(results.cpu),
   ];
   const header = ['Measure', 'edgeauth', 'Reference (same run)', 'Ratio', 'Budget / target', 'Verdict'];
   const lines = [

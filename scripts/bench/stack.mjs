@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { freshKeySet } from '../signing-keys.mjs';
 import { startStandins } from '../standins/index.mjs';
 import { freePort, startWranglerDev } from './processes.mjs';
 
@@ -18,6 +19,7 @@ export async function startStack({ root, tmpDir }) {
   const secret = () => randomBytes(48).toString('base64url');
   // Shared by every Worker of the run, so tokens issued by one are valid in the next.
   const secrets = {
+    ACCESS_SIGNING_KEYS: freshKeySet(),
     ACCESS_SECRET_KEY: secret(),
     REFRESH_SECRET_KEY: secret(),
     VALIDATION_SECRET_KEY: secret(),

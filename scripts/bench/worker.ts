@@ -2,13 +2,33 @@
 // same isolate, so a bare Hono route and Argon2id can be measured beside the app without adding routes to it.
 // Run by `npm run bench` as `wrangler dev scripts/bench/worker.ts`: every other setting is wrangler.toml's.
 import { Hono } from 'hono';
+import { type Config, parseEnv } from '../../src/env';
 import worker from '../../src/index';
+import { issueAccessToken, verifyAccessToken } from '../../src/services/auth/access-tokens';
 import { hasherMemoryBytes, PasswordHasher } from '../../src/services/auth/password-hasher';
 
 // The parameters the app hashes with (services.ts builds its hasher with the defaults too).
 const hasher = new PasswordHasher();
 const PASSWORD = 'correct horse battery staple';
 const MAX_HASHES_PER_REQUEST = 1000;
+
+const TOKEN_CLAIMS = {
+  userId: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
+  sessionId: '7b0e4f8a-1c2d-4e3f-9a5b-6c7d8e9f0a1b',
+  emailVerified: true,
+};
+const configs = new Map<string, Config>();
+/** The app's configuration with ACCESS_TOKEN_ALG as asked (parsed once per algorithm). */
+function configFor(env: Env, alg: 'ES256' | 'HS256'): Config {
+  let config = configs.get(alg);
+  if (!config) {
+    config = parseEnv({ ...env, ACCESS_TOKEN_ALG: alg });
+    configs.set(alg, config);
+  }
+  return config;
+}
+const algOf = (value: string | undefined) => (value === 'HS256' ? 'HS256' : 'ES256');
+const countOf = (value: string | undefined) => Math.min(Math.max(Number(value ?? 1) || 0, 0), 10_000);
 
 const bench = new Hono<{ Bindings: Env }>()
   // No middleware at all: the floor every app route is compared with.
@@ -27,7 +47,24 @@ const bench = new Hono<{ Bindings: Env }>()
       memory_bytes: await hasherMemoryBytes(),
     });
   })
-  .get('/bench/memory', async (c) => c.json({ memory_bytes: await hasherMemoryBytes() }));
+  .get('/bench/memory', async (c) => c.json({ memory_bytes: await hasherMemoryBytes() }))
+  // Signs n access tokens as /login and /refresh-token do, under ?alg= (ES256 default, or HS256).
+  .get('/bench/tokens/sign', async (c) => {
+    const config = configFor(c.env, algOf(c.req.query('alg')));
+    const n = countOf(c.req.query('n'));
+    for (let i = 0; i < n; i++) await issueAccessToken(config, new Date(), TOKEN_CLAIMS);
+    return c.json({ n });
+  })
+  // Verifies one access token n times, as every authenticated request does.
+  .get('/bench/tokens/verify', async (c) => {
+    const config = configFor(c.env, algOf(c.req.query('alg')));
+    const n = countOf(c.req.query('n'));
+    const { token } = await issueAccessToken(config, new Date(), TOKEN_CLAIMS);
+    for (let i = 0; i < n; i++) {
+      if (!(await verifyAccessToken(config, new Date(), token)).ok) return c.json({ error: 'refused' }, 500);
+    }
+    return c.json({ n });
+  });
 
 export default {
   ...worker,

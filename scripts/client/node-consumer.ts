@@ -1,7 +1,10 @@
 // A Node program as an adopter writes one against the installed @edgeauth/client: register, sign in with
 // the body transport (the refresh token in a store of its own), GET /me, refresh, sign out. Type-checked
 // by `npm run client:check`, then run against its stack: `node node-consumer.js <api base URL>`.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createEdgeauthClient, EdgeauthError, type TokenStore } from '@edgeauth/client';
+import { AccessTokenError, verifyAccessToken } from '@edgeauth/client/server';
 
 function expect(condition: unknown, what: string): asserts condition {
   if (!condition) throw new Error(what);
@@ -53,6 +56,38 @@ steps.push(`login → ${grant.user.email}, refresh token in the body and in the 
 const me = await client.api.GET('/me');
 expect(me.data?.user.email === email, `GET /me answered ${me.response.status}`);
 steps.push(`GET /me → ${me.response.status} ${me.data.user.username}`);
+
+// A resource server of our own: it checks the bearer with the issuer's JWKS alone, never calling back.
+const verify = { issuer: baseUrl, audience: 'edgeauth:api' };
+const resourceServer = createServer(async (request, response) => {
+  const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+  try {
+    const claims = await verifyAccessToken(token, verify);
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ user: claims.sub }));
+  } catch (error) {
+    const reason = error instanceof AccessTokenError ? error.reason : 'crashed';
+    response.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ reason }));
+  }
+});
+await new Promise<void>((resolve) => resourceServer.listen(0, '127.0.0.1', resolve));
+const resourceUrl = `http://127.0.0.1:${(resourceServer.address() as AddressInfo).port}/`;
+const callResource = async (token: string) => {
+  const answer = await fetch(resourceUrl, { headers: { authorization: `Bearer ${token}` } });
+  return { status: answer.status, body: (await answer.json()) as { user?: string; reason?: string } };
+};
+const allowed = await callResource(client.accessToken!);
+expect(
+  allowed.status === 200 && allowed.body.user === me.data.user.id,
+  `resource server: ${JSON.stringify(allowed)}`,
+);
+const [head, payload] = client.accessToken!.split('.');
+const tampered = `${head}.${payload}.${'A'.repeat(86)}`;
+const refusedToken = await callResource(tampered);
+expect(refusedToken.status === 401 && refusedToken.body.reason === 'invalid', 'a tampered token passed');
+resourceServer.close();
+steps.push(
+  'a Node resource server verifies the access token with verifyAccessToken (JWKS only) → 200; tampered → 401',
+);
 
 const before = { access: client.accessToken, refresh: store.value };
 expect(await client.resume(), 'the refresh with the stored token should succeed');

@@ -7,6 +7,8 @@ export interface TestBindings extends Env {
   TEST_MAIL_URL: string;
   TEST_OAUTH_URL: string;
   TEST_STRIPE_URL: string;
+  TEST_ROTATED_SIGNING_KEYS: string;
+  TEST_FOREIGN_SIGNING_KEYS: string;
 }
 
 export const bindings = env as TestBindings;

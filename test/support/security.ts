@@ -2,7 +2,7 @@
 // no token, malformed header, expired, tampered, forged, wrong token type, revoked session, deactivated
 // account, unverified email. Each check answers in the problem+json envelope with its registered code.
 import { eq } from 'drizzle-orm';
-import { base64url, decodeJwt, type JWTPayload, SignJWT } from 'jose';
+import { base64url, decodeJwt, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { users } from '../../src/db/schema';
 import { parseEnv } from '../../src/env';
@@ -119,7 +119,7 @@ export function withAlgNone(token: string, { keepSignature = false } = {}): stri
   return `${encodeJson({ alg: 'none', typ: 'JWT' })}.${payload}.${keepSignature ? signature : ''}`;
 }
 
-/** Re-signs the token's claims (with `claims` merged in) under `secret` and `alg`. */
+/** Re-signs the token's claims (with `claims` merged in) under an HMAC `secret` and `alg`. */
 export async function resigned(
   token: string,
   {
@@ -131,6 +131,32 @@ export async function resigned(
   return new SignJWT({ ...decodeJwt(token), ...claims })
     .setProtectedHeader({ alg, typ: 'JWT' })
     .sign(new TextEncoder().encode(secret));
+}
+
+/** The signing key of the test configuration (ACCESS_SIGNING_KEYS), as the Worker holds it. */
+export function ourSigningKey(): JWK & { kid: string } {
+  const binary = atob(bindings.ACCESS_SIGNING_KEYS.replaceAll('-', '+').replaceAll('_', '/'));
+  return (JSON.parse(binary) as { keys: (JWK & { kid: string })[] }).keys[0]!;
+}
+
+/**
+ * Re-signs the token's claims (with `claims` merged in) with ES256 under `key` (default: our own signing
+ * key) and its kid: only the claims can then be what the Worker refuses.
+ */
+export async function resignedEs256(
+  token: string,
+  { claims = {}, key = ourSigningKey() }: { claims?: JWTPayload; key?: JWK & { kid: string } } = {},
+): Promise<string> {
+  return new SignJWT({ ...decodeJwt(token), ...claims })
+    .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: key.kid })
+    .sign(await importJWK(key, 'ES256'));
+}
+
+/** A P-256 key that is not ours, under our kid. */
+export async function strangerKey(): Promise<JWK & { kid: string }> {
+  const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+  const jwk = (await crypto.subtle.exportKey('jwk', (pair as CryptoKeyPair).privateKey)) as JWK;
+  return { ...jwk, kid: ourSigningKey().kid };
 }
 
 /** Runs the shared security checks for one protected route. */
@@ -195,10 +221,12 @@ export function describeProtectedRoute(route: ProtectedRoute): void {
       await expectAuthFailure(await call(`Bearer ${keepingSignature}`), 'INVALID_TOKEN');
     });
 
-    it('answers 401 INVALID_TOKEN for the same claims signed with a different key', async () => {
+    it('answers 401 INVALID_TOKEN for the same claims signed with a key not in the JWKS (under our kid)', async () => {
       const { accessToken } = await signInFreshUser();
-      const forged = await resigned(accessToken, { secret: 'not-our-secret-0123456789abcdefghijklmnop' });
+      const forged = await resignedEs256(accessToken, { key: await strangerKey() });
       await expectAuthFailure(await call(`Bearer ${forged}`), 'INVALID_TOKEN');
+      const hmac = await resigned(accessToken, { secret: 'not-our-secret-0123456789abcdefghijklmnop' });
+      await expectAuthFailure(await call(`Bearer ${hmac}`), 'INVALID_TOKEN');
     });
 
     it('answers 401 INVALID_TOKEN for the other token secrets (refresh, validation) used as the key', async () => {
@@ -209,10 +237,15 @@ export function describeProtectedRoute(route: ProtectedRoute): void {
       }
     });
 
-    it('answers 401 INVALID_TOKEN for our key under another algorithm (HS512)', async () => {
+    it('answers 401 INVALID_TOKEN for HMAC tokens: under the shared secret, or the public key as the secret', async () => {
       const { accessToken } = await signInFreshUser();
-      const forged = await resigned(accessToken, { secret: bindings.ACCESS_SECRET_KEY, alg: 'HS512' });
-      await expectAuthFailure(await call(`Bearer ${forged}`), 'INVALID_TOKEN');
+      const { d: _private, ...publicKey } = ourSigningKey();
+      for (const secret of [bindings.ACCESS_SECRET_KEY, JSON.stringify(publicKey)]) {
+        for (const alg of ['HS256', 'HS512'] as const) {
+          const forged = await resigned(accessToken, { secret, alg });
+          await expectAuthFailure(await call(`Bearer ${forged}`), 'INVALID_TOKEN');
+        }
+      }
     });
 
     it.each([
@@ -223,17 +256,14 @@ export function describeProtectedRoute(route: ProtectedRoute): void {
       ['a session that does not exist', { sid: '00000000-0000-4000-8000-000000000000' }],
     ])('answers 401 INVALID_TOKEN for a token signed with our key but for %s', async (_, claims) => {
       const { accessToken } = await signInFreshUser();
-      const forged = await resigned(accessToken, { secret: bindings.ACCESS_SECRET_KEY, claims });
+      const forged = await resignedEs256(accessToken, { claims });
       await expectAuthFailure(await call(`Bearer ${forged}`), 'INVALID_TOKEN');
     });
 
     it('answers 401 INVALID_TOKEN for a token signed with our key pairing one user with another’s session', async () => {
       const attacker = await signInFreshUser();
       const victim = await signInFreshUser();
-      const forged = await resigned(victim.accessToken, {
-        secret: bindings.ACCESS_SECRET_KEY,
-        claims: { sub: attacker.userId },
-      });
+      const forged = await resignedEs256(victim.accessToken, { claims: { sub: attacker.userId } });
       await expectAuthFailure(await call(`Bearer ${forged}`), 'INVALID_TOKEN');
     });
 

@@ -44,4 +44,30 @@ describe('parseEnv', () => {
       /DATABASE_URL: must be a postgres/,
     );
   });
+
+  it('needs the key its access-token algorithm signs with, and names what is wrong with a key set', () => {
+    const { ACCESS_SIGNING_KEYS: _keys, ...withoutKeys } = valid();
+    expect(() => parseEnv(withoutKeys as Env)).toThrow(
+      /ACCESS_SIGNING_KEYS: required with ACCESS_TOKEN_ALG=ES256/,
+    );
+    const { ACCESS_SECRET_KEY: _secret, ...withoutSecret } = valid();
+    expect(() => parseEnv({ ...withoutSecret, ACCESS_TOKEN_ALG: 'HS256' } as Env)).toThrow(
+      /ACCESS_SECRET_KEY: required with ACCESS_TOKEN_ALG=HS256/,
+    );
+    expect(parseEnv(withoutSecret as Env).ACCESS_SIGNING_KEYS?.published).toHaveLength(1);
+    const encode = (value: unknown) =>
+      btoa(JSON.stringify(value)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+    const set = JSON.parse(atob(bindings.ACCESS_SIGNING_KEYS.replaceAll('-', '+').replaceAll('_', '/'))) as {
+      keys: Record<string, string>[];
+    };
+    const { d: _d, ...publicOnly } = set.keys[0]!;
+    for (const [value, message] of [
+      ['not base64 json!', /must be a key set from npm run keys:rotate/],
+      [encode({ keys: [publicOnly] }), /the first key must be private/],
+      [encode({ keys: [set.keys[0], set.keys[0]] }), /the first key must be private|its own kid/],
+      [encode({ keys: [{ ...set.keys[0], crv: 'P-384' }] }), /ACCESS_SIGNING_KEYS/],
+    ] as const) {
+      expect(() => parseEnv({ ...valid(), ACCESS_SIGNING_KEYS: value })).toThrow(message);
+    }
+  });
 });

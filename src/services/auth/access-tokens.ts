@@ -1,7 +1,10 @@
-// Short-lived JWT access tokens (jose, HS256). Refresh and email tokens are opaque and keyed with
-// other secrets, so no other kind of token can ever verify here.
-import { errors, jwtVerify, SignJWT } from 'jose';
-import type { Config } from '../../env';
+// Short-lived JWT access tokens (jose). ES256 by default: the first key of ACCESS_SIGNING_KEYS signs,
+// with its `kid` in the header, and every key in the set (published at /.well-known/jwks.json) verifies,
+// so resource servers check tokens with the public keys alone and a rotation signs no one out. HS256
+// under ACCESS_SECRET_KEY only when ACCESS_TOKEN_ALG=HS256. Refresh and email tokens are opaque and
+// keyed with other secrets, so no other kind of token can ever verify here.
+import { createLocalJWKSet, errors, importJWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
+import type { Config, PublicSigningKey } from '../../env';
 import { randomToken } from '../../lib/crypto';
 
 export const ACCESS_TOKEN_TYPE = 'access';
@@ -12,26 +15,75 @@ export interface AccessClaims {
   emailVerified: boolean;
 }
 
-type TokenConfig = Pick<Config, 'ACCESS_SECRET_KEY' | 'ACCESS_TOKEN_EXPIRE' | 'APP_URL' | 'APP_NAME'>;
+type TokenConfig = Pick<
+  Config,
+  | 'ACCESS_TOKEN_ALG'
+  | 'ACCESS_SIGNING_KEYS'
+  | 'ACCESS_SECRET_KEY'
+  | 'ACCESS_TOKEN_EXPIRE'
+  | 'APP_URL'
+  | 'APP_NAME'
+>;
 
-const key = (config: TokenConfig) => new TextEncoder().encode(config.ACCESS_SECRET_KEY);
-const audience = (config: TokenConfig) => `${config.APP_NAME}:api`;
+interface Keys {
+  alg: 'ES256' | 'HS256';
+  kid: string | undefined;
+  signWith: CryptoKey | Uint8Array;
+  verifyWith: Uint8Array | JWTVerifyGetKey;
+  published: PublicSigningKey[];
+}
+
+const keysByConfig = new WeakMap<TokenConfig, Promise<Keys>>();
+
+/** The imported keys, once per isolate and configuration. */
+function keysOf(config: TokenConfig): Promise<Keys> {
+  let keys = keysByConfig.get(config);
+  if (!keys) {
+    keys = (async (): Promise<Keys> => {
+      if (config.ACCESS_TOKEN_ALG === 'HS256') {
+        const secret = new TextEncoder().encode(config.ACCESS_SECRET_KEY);
+        return { alg: 'HS256', kid: undefined, signWith: secret, verifyWith: secret, published: [] };
+      }
+      const set = config.ACCESS_SIGNING_KEYS;
+      if (!set) throw new Error('ACCESS_SIGNING_KEYS is not set'); // env.ts refuses such a config
+      const signWith = await importJWK({ ...set.signer, alg: 'ES256' }, 'ES256');
+      if (!(signWith instanceof CryptoKey)) throw new Error('the signing key did not import as a CryptoKey');
+      return {
+        alg: 'ES256',
+        kid: set.signer.kid,
+        signWith,
+        verifyWith: createLocalJWKSet({ keys: set.published }),
+        published: set.published,
+      };
+    })();
+    keysByConfig.set(config, keys);
+  }
+  return keys;
+}
+
+/** The public keys, for GET /.well-known/jwks.json. */
+export async function publishedKeys(config: TokenConfig): Promise<{ keys: PublicSigningKey[] }> {
+  return { keys: (await keysOf(config)).published };
+}
+
+export const accessTokenAudience = (config: Pick<Config, 'APP_NAME'>) => `${config.APP_NAME}:api`;
 
 export async function issueAccessToken(config: TokenConfig, now: Date, claims: AccessClaims) {
+  const keys = await keysOf(config);
   const issuedAt = Math.floor(now.getTime() / 1000);
   const token = await new SignJWT({
     sid: claims.sessionId,
     typ: ACCESS_TOKEN_TYPE,
     email_verified: claims.emailVerified,
   })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setProtectedHeader({ alg: keys.alg, typ: 'JWT', ...(keys.kid ? { kid: keys.kid } : {}) })
     .setSubject(claims.userId)
     .setIssuer(config.APP_URL)
-    .setAudience(audience(config))
+    .setAudience(accessTokenAudience(config))
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + config.ACCESS_TOKEN_EXPIRE)
     .setJti(randomToken(16))
-    .sign(key(config));
+    .sign(keys.signWith);
   return { token, expiresIn: config.ACCESS_TOKEN_EXPIRE };
 }
 
@@ -47,13 +99,19 @@ export async function verifyAccessToken(
   token: string,
 ): Promise<VerifiedAccess> {
   try {
-    const { payload } = await jwtVerify(token, key(config), {
-      algorithms: ['HS256'],
+    const keys = await keysOf(config);
+    const options = {
+      algorithms: [keys.alg],
       issuer: config.APP_URL,
-      audience: audience(config),
+      audience: accessTokenAudience(config),
       currentDate: now,
       requiredClaims: ['sub', 'sid', 'exp', 'iat', 'typ'],
-    });
+    };
+    // A kid not in the set (unknown, or retired past every token it signed) finds no key: refused.
+    const { payload } =
+      keys.verifyWith instanceof Uint8Array
+        ? await jwtVerify(token, keys.verifyWith, options)
+        : await jwtVerify(token, keys.verifyWith, options);
     const { sub, sid, typ, email_verified: emailVerified } = payload;
     if (typ !== ACCESS_TOKEN_TYPE || typeof sid !== 'string' || !UUID.test(sid) || !sub || !UUID.test(sub)) {
       return { ok: false, reason: 'invalid' };
