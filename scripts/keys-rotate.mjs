@@ -2,7 +2,7 @@
 // public halves of the previous keys for as long as tokens they signed may be alive (the access-token
 // lifetime plus an hour for the deploy). Nobody is signed out: old tokens keep verifying until they expire.
 //
-//   npm run -s keys:rotate -- --jwks-url https://auth.example.com/.well-known/jwks.json \
+//   npm run -s keys:rotate -- --jwks-url https://auth.example.com/.well-known/jwks.json --token-lifetime 900 \
 //     | npx wrangler secret put ACCESS_SIGNING_KEYS     # production: no private key leaves Cloudflare
 //   npm run -s keys:rotate -- --dev-vars               # local: rewrites .dev.vars (restart npm run dev)
 //   npm run -s keys:rotate -- --new                    # a first key set, with no previous keys
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseEnvFile } from './dev-settings.mjs';
-import { decodeKeySet, encodeKeySet, rotateKeySet } from './signing-keys.mjs';
+import { checkKeySet, decodeKeySet, encodeKeySet, rotateKeySet } from './signing-keys.mjs';
 
 const DEPLOY_MARGIN_SECONDS = 3600;
 const { values: args } = parseArgs({
@@ -41,8 +41,12 @@ async function previousKeys() {
       fail(`${args['jwks-url']}: ${error.message}`),
     );
     if (!response.ok) fail(`${args['jwks-url']} answered ${response.status}`);
-    const { keys } = await response.json();
-    if (!Array.isArray(keys)) fail(`${args['jwks-url']} is not a JWK set`);
+    const { keys } = await response.json().catch(() => ({}));
+    try {
+      checkKeySet(keys, { requirePrivate: false });
+    } catch (error) {
+      fail(`${args['jwks-url']} is not the JWK set of an edgeauth deployment: ${error.message}`);
+    }
     return { keys, from: args['jwks-url'] };
   }
   const value = process.env.ACCESS_SIGNING_KEYS ?? devVars.ACCESS_SIGNING_KEYS;
@@ -57,14 +61,27 @@ async function previousKeys() {
   }
 }
 
-const lifetime = Number(
-  args['token-lifetime'] ?? process.env.ACCESS_TOKEN_EXPIRE ?? devVars.ACCESS_TOKEN_EXPIRE ?? 900,
-);
-if (!Number.isInteger(lifetime) || lifetime <= 0)
+// The live JWKS cannot say how long tokens live: a production rotation must be told.
+const lifetimeSetting =
+  args['token-lifetime'] ??
+  process.env.ACCESS_TOKEN_EXPIRE ??
+  (args['jwks-url'] ? undefined : (devVars.ACCESS_TOKEN_EXPIRE ?? '900'));
+if (lifetimeSetting === undefined) {
+  fail('with --jwks-url, pass --token-lifetime <ACCESS_TOKEN_EXPIRE of that deployment, seconds>');
+}
+const lifetime = Number(lifetimeSetting);
+if (!Number.isInteger(lifetime) || lifetime <= 0) {
   fail('--token-lifetime must be a positive number of seconds');
+}
 
 const previous = await previousKeys();
-const { keys, dropped } = rotateKeySet(previous.keys, { keepSeconds: lifetime + DEPLOY_MARGIN_SECONDS });
+let rotation;
+try {
+  rotation = rotateKeySet(previous.keys, { keepSeconds: lifetime + DEPLOY_MARGIN_SECONDS });
+} catch (error) {
+  fail(error.message);
+}
+const { keys, dropped } = rotation;
 const value = encodeKeySet(keys);
 console.error(
   [

@@ -1,7 +1,14 @@
 // Access-token signing keys as ACCESS_SIGNING_KEYS holds them: base64url of a JWK set, newest first, the
 // first one private (it signs) and the rest public (they still verify tokens signed before a rotation).
 // Shared by `npm run dev` (a fresh key for .dev.vars), the tests and `npm run keys:rotate`.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+} from 'node:crypto';
 
 /** `20261203T150405Z-1a2b3c4d`: a key's id says when it was made, which is when the one before it retired. */
 const kidAt = (now) =>
@@ -16,11 +23,67 @@ export function newSigningKey(now = new Date()) {
   return { ...privateKey.export({ format: 'jwk' }), kid: kidAt(now), alg: 'ES256', use: 'sig' };
 }
 
-export const encodeKeySet = (keys) => Buffer.from(JSON.stringify({ keys })).toString('base64url');
+/** What the Worker accepts (src/env.ts): at most this many keys in a set. */
+export const MAX_KEYS = 10;
+const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
 
+/**
+ * Throws unless `keys` is a set the Worker accepts and can use: P-256 keys with their own kids, at most
+ * MAX_KEYS, the first private and matching its public half, the others public and valid points. The
+ * messages never quote key material.
+ */
+export function checkKeySet(keys, { requirePrivate = true } = {}) {
+  if (!Array.isArray(keys) || keys.length === 0) throw new Error('no keys');
+  if (keys.length > MAX_KEYS)
+    throw new Error(`${keys.length} keys, more than the ${MAX_KEYS} the Worker accepts`);
+  const kids = new Set();
+  for (const [index, key] of keys.entries()) {
+    const label = `key ${index + 1}`;
+    if (key?.kty !== 'EC' || key.crv !== 'P-256') throw new Error(`${label} is not an EC P-256 key`);
+    if (!COORDINATE.test(key.x ?? '') || !COORDINATE.test(key.y ?? ''))
+      throw new Error(`${label} has bad x or y`);
+    if (typeof key.kid !== 'string' || key.kid.length === 0 || key.kid.length > 128) {
+      throw new Error(`${label} needs a kid of 1 to 128 characters`);
+    }
+    if (kids.has(key.kid)) throw new Error(`${label} repeats a kid`);
+    kids.add(key.kid);
+    const isPrivate = key.d !== undefined;
+    if (isPrivate !== (index === 0 && requirePrivate)) {
+      throw new Error(index === 0 ? `${label} must be the private signing key` : `${label} must be public`);
+    }
+    try {
+      createPublicKey({ key: publicPart(key), format: 'jwk' });
+    } catch {
+      throw new Error(`${label} is not a point on P-256`);
+    }
+  }
+  if (!requirePrivate) return;
+  const probe = Buffer.from('keys:rotate self-test');
+  try {
+    const signature = sign('sha256', probe, createPrivateKey({ key: keys[0], format: 'jwk' }));
+    if (!verify('sha256', probe, createPublicKey({ key: publicPart(keys[0]), format: 'jwk' }), signature)) {
+      throw new Error('mismatch');
+    }
+  } catch {
+    throw new Error('key 1: the private key does not match its public half');
+  }
+}
+
+export function encodeKeySet(keys) {
+  checkKeySet(keys);
+  return Buffer.from(JSON.stringify({ keys })).toString('base64url');
+}
+
+/** The keys of an ACCESS_SIGNING_KEYS value; errors say what is wrong without quoting the value. */
 export function decodeKeySet(value) {
-  const { keys } = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-  if (!Array.isArray(keys) || keys.length === 0) throw new Error('not a key set: no "keys"');
+  if (!/^[A-Za-z0-9_-]+$/.test(value)) throw new Error('not base64url');
+  let keys;
+  try {
+    ({ keys } = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')));
+  } catch {
+    throw new Error('not base64url JSON');
+  }
+  checkKeySet(keys);
   return keys;
 }
 
@@ -53,5 +116,13 @@ export function rotateKeySet(keys, { now = new Date(), keepSeconds }) {
     else dropped.push(key.kid);
     retiredAt = createdAt(key.kid) ?? retiredAt;
   }
-  return { keys: [newSigningKey(now), ...kept], dropped };
+  if (kept.length + 1 > MAX_KEYS) {
+    throw new Error(
+      `the new set would hold ${kept.length + 1} keys (at most ${MAX_KEYS}): rotate less often than every ` +
+        `${Math.ceil(keepSeconds / MAX_KEYS)} s, or wait until older keys have expired`,
+    );
+  }
+  const rotated = [newSigningKey(now), ...kept];
+  checkKeySet(rotated);
+  return { keys: rotated, dropped };
 }

@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { withDeadline } from '../lib/deadline';
 import type { Services } from '../services';
+import { checkSigningKeys } from '../services/auth/access-tokens';
 import { noAuthRequired } from './openapi/helpers';
 import { problemResponses } from './openapi/problem-schema';
 
@@ -17,7 +18,7 @@ const HealthSchema = z
   .object({
     status: z.literal('ok'),
     service: z.literal(SERVICE),
-    checks: z.object({ database: CheckResult, redis: CheckResult }),
+    checks: z.object({ database: CheckResult, redis: CheckResult, signing_keys: CheckResult }),
   })
   .openapi('Health');
 
@@ -30,12 +31,15 @@ async function passes(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
-export async function checkHealth({ db, redis }: Pick<Services, 'db' | 'redis'>) {
-  const [database, cache] = await Promise.all([
+export async function checkHealth({ db, redis, config }: Pick<Services, 'db' | 'redis' | 'config'>) {
+  const [database, cache, keys] = await Promise.all([
     passes(() => db.execute(sql`select 1`)),
     passes(() => redis.ping()),
+    // A key set that parses but does not sign and verify would fail every sign-in: a deploy's health
+    // check must see it.
+    passes(() => checkSigningKeys(config)),
   ]);
-  return { database, redis: cache };
+  return { database, redis: cache, signing_keys: keys };
 }
 
 const route = createRoute({
@@ -46,7 +50,7 @@ const route = createRoute({
   security: noAuthRequired,
   responses: {
     200: {
-      description: 'Postgres and Redis answer',
+      description: 'Postgres and Redis answer, and the access-token keys sign and verify',
       content: { 'application/json': { schema: HealthSchema } },
     },
     ...problemResponses('DEPENDENCY_UNAVAILABLE'),
@@ -65,7 +69,7 @@ export const healthRoutes = new OpenAPIHono<AppEnv>().openapi(route, async (c) =
     {
       status: 'ok' as const,
       service: SERVICE,
-      checks: { database: 'ok' as const, redis: 'ok' as const },
+      checks: { database: 'ok' as const, redis: 'ok' as const, signing_keys: 'ok' as const },
     },
     200,
   );

@@ -1,5 +1,6 @@
 // GET /health reports each dependency; a dead one turns the answer into a 503 naming it.
 import { describe, expect, it } from 'vitest';
+import { bindings } from '../support/bindings';
 import { expectProblem } from '../support/problem';
 import { api, testEnv } from '../support/worker';
 
@@ -14,7 +15,7 @@ describe('GET /health', () => {
     expect(await response.json()).toEqual({
       status: 'ok',
       service: 'edgeauth',
-      checks: { database: 'ok', redis: 'ok' },
+      checks: { database: 'ok', redis: 'ok', signing_keys: 'ok' },
     });
   });
 
@@ -22,20 +23,20 @@ describe('GET /health', () => {
     const response = await api('/health', {}, testEnv({ NEON_FETCH_ENDPOINT: `${DEAD}/sql` }));
     const body = await expectProblem(response, 503, 'DEPENDENCY_UNAVAILABLE');
     expect(body.detail).toBe('Unavailable: database');
-    expect(body.checks).toEqual({ database: 'down', redis: 'ok' });
+    expect(body.checks).toEqual({ database: 'down', redis: 'ok', signing_keys: 'ok' });
   });
 
   it('is 503 naming Redis when Upstash is unreachable', async () => {
     const response = await api('/health', {}, testEnv({ UPSTASH_REDIS_REST_URL: DEAD }));
     const body = await expectProblem(response, 503, 'DEPENDENCY_UNAVAILABLE');
     expect(body.detail).toBe('Unavailable: redis');
-    expect(body.checks).toEqual({ database: 'ok', redis: 'down' });
+    expect(body.checks).toEqual({ database: 'ok', redis: 'down', signing_keys: 'ok' });
   });
 
   it('is 503 naming both when both are unreachable', async () => {
     const env = testEnv({ NEON_FETCH_ENDPOINT: `${DEAD}/sql`, UPSTASH_REDIS_REST_URL: DEAD });
     const body = await expectProblem(await api('/health', {}, env), 503, 'DEPENDENCY_UNAVAILABLE');
-    expect(body.checks).toEqual({ database: 'down', redis: 'down' });
+    expect(body.checks).toEqual({ database: 'down', redis: 'down', signing_keys: 'ok' });
   });
 
   it('is 503 when Upstash rejects the token', async () => {
@@ -44,6 +45,22 @@ describe('GET /health', () => {
       503,
       'DEPENDENCY_UNAVAILABLE',
     );
-    expect(body.checks).toEqual({ database: 'ok', redis: 'down' });
+    expect(body.checks).toEqual({ database: 'ok', redis: 'down', signing_keys: 'ok' });
+  });
+
+  it('is 503 naming the signing keys when the private key does not match its public half', async () => {
+    const decode = (value: string) =>
+      JSON.parse(atob(value.replaceAll('-', '+').replaceAll('_', '/'))) as { keys: Record<string, string>[] };
+    const ours = decode(bindings.ACCESS_SIGNING_KEYS).keys[0]!;
+    const theirs = decode(bindings.TEST_FOREIGN_SIGNING_KEYS).keys[0]!;
+    const mismatched = btoa(JSON.stringify({ keys: [{ ...theirs, d: ours.d }] }))
+      .replaceAll('+', '-')
+      .replaceAll('/', '_')
+      .replace(/=+$/, '');
+    const env = testEnv({ ACCESS_SIGNING_KEYS: mismatched });
+    const body = await expectProblem(await api('/health', {}, env), 503, 'DEPENDENCY_UNAVAILABLE');
+    expect(body.checks).toEqual({ database: 'ok', redis: 'ok', signing_keys: 'down' });
+    expect(body.detail).toBe('Unavailable: signing_keys');
+    expect(JSON.stringify(body)).not.toContain(ours.d);
   });
 });

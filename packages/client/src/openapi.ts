@@ -1277,6 +1277,8 @@ export interface components {
                 database: "ok" | "down";
                 /** @enum {string} */
                 redis: "ok" | "down";
+                /** @enum {string} */
+                signing_keys: "ok" | "down";
             };
         };
         /**
@@ -2472,7 +2474,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Postgres and Redis answer */
+            /** @description Postgres and Redis answer, and the access-token keys sign and verify */
             200: {
                 headers: {
                     [name: string]: unknown;

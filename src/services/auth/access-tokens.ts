@@ -4,7 +4,7 @@
 // under ACCESS_SECRET_KEY only when ACCESS_TOKEN_ALG=HS256. Refresh and email tokens are opaque and
 // keyed with other secrets, so no other kind of token can ever verify here.
 import { createLocalJWKSet, errors, importJWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
-import type { Config, PublicSigningKey } from '../../env';
+import { type Config, ConfigError, type PublicSigningKey } from '../../env';
 import { randomToken } from '../../lib/crypto';
 
 export const ACCESS_TOKEN_TYPE = 'access';
@@ -46,19 +46,49 @@ function keysOf(config: TokenConfig): Promise<Keys> {
       }
       const set = config.ACCESS_SIGNING_KEYS;
       if (!set) throw new Error('ACCESS_SIGNING_KEYS is not set'); // env.ts refuses such a config
-      const signWith = await importJWK({ ...set.signer, alg: 'ES256' }, 'ES256');
-      if (!(signWith instanceof CryptoKey)) throw new Error('the signing key did not import as a CryptoKey');
-      return {
+      const keys: Keys = {
         alg: 'ES256',
         kid: set.signer.kid,
-        signWith,
+        signWith: await importJWK({ ...set.signer, alg: 'ES256' }, 'ES256').catch(() => {
+          throw badKeySet();
+        }),
         verifyWith: createLocalJWKSet({ keys: set.published }),
         published: set.published,
       };
+      await selfTest(keys);
+      return keys;
     })();
     keysByConfig.set(config, keys);
   }
   return keys;
+}
+
+const badKeySet = () =>
+  new ConfigError(
+    'Invalid configuration: ACCESS_SIGNING_KEYS: a key is not a valid P-256 key, or the signing key does not ' +
+      'match its public half; make a new value with npm run keys:rotate',
+  );
+
+/**
+ * Every published key imports, and a token signed with the private key verifies with its published
+ * half: a key set that only looks right fails here, once per isolate, not at the first sign-in.
+ */
+async function selfTest(keys: Keys) {
+  try {
+    for (const key of keys.published) await importJWK(key, 'ES256');
+    const probe = await new SignJWT({ typ: 'self-test' })
+      .setProtectedHeader({ alg: 'ES256', kid: keys.kid ?? '' })
+      .sign(keys.signWith);
+    if (keys.verifyWith instanceof Uint8Array) throw new Error('unreachable');
+    await jwtVerify(probe, keys.verifyWith, { algorithms: ['ES256'] });
+  } catch {
+    throw badKeySet();
+  }
+}
+
+/** Resolves once the keys are imported and checked; rejects with a ConfigError (GET /health uses it). */
+export async function checkSigningKeys(config: TokenConfig): Promise<void> {
+  await keysOf(config);
 }
 
 /** The public keys, for GET /.well-known/jwks.json. */
