@@ -9,8 +9,14 @@ export const PASSWORD = 'bench password 12345';
 const NEW_PASSWORD = 'bench password 67890';
 const BODY_TRANSPORT = { 'x-refresh-token-transport': 'body' };
 
-/** The budgets of issue 6: authenticated reads and /refresh-token 1, /login and each webhook 2. */
+/**
+ * The budgets of issue 6 (authenticated reads and /refresh-token 1, /login and each webhook 2) and of
+ * issue 16 (sign-outs 1).
+ */
 export const BUDGET = {
+  'POST /logout': 1,
+  'POST /logout-all': 1,
+  'DELETE /sessions/{id}': 1,
   'GET /me': 1,
   'GET /sessions': 1,
   'GET /billing/subscriptions/me': 1,

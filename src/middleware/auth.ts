@@ -22,8 +22,15 @@ function unauthorized(code: ErrorCode, detail: string, error?: string): AppError
  * `rowsOf(c)` once the session checks pass.
  */
 export interface Preload<Rows> {
-  /** The read; `undefined` reads nothing (an invalid query: the validator answers 422). */
-  query(c: Context<AppEnv>, userId: string): (BatchItem<'pg'> & PromiseLike<Rows>) | undefined;
+  /**
+   * The read; `undefined` reads nothing (an invalid query: the validator answers 422). A write here runs
+   * whatever the session check finds, so it must hold its own guard (see guardedBySession).
+   */
+  query(
+    c: Context<AppEnv>,
+    userId: string,
+    sessionId: string,
+  ): (BatchItem<'pg'> & PromiseLike<Rows>) | undefined;
   /** The rows read for this request; throws on a route whose requireAuth() has not this preload. */
   rowsOf(c: Context): Rows;
   /** The rows read for this request, or undefined when this preload did not run. */
@@ -72,7 +79,7 @@ export function requireAuth<Rows>({
         : unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
     }
     const { userId, sessionId } = verifiedToken.claims;
-    const extra = preload?.query(c, userId);
+    const extra = preload?.query(c, userId, sessionId);
     const [rows, preloaded] = extra
       ? await db.batch([userWithSessionQuery(db, userId, sessionId), extra])
       : [await userWithSessionQuery(db, userId, sessionId), undefined];

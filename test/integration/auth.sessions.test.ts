@@ -6,7 +6,7 @@ import { sessions } from '../../src/db/schema';
 import { bearer, createUser, db, PASSWORD, uniqueIp } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
 import { expectProblem } from '../support/problem';
-import { api } from '../support/worker';
+import { api, databaseRoundTrips } from '../support/worker';
 
 const REFRESH_TOKEN_EXPIRE_MS = 2_592_000 * 1000;
 const CLEARED_COOKIE = 'edgeauth_refresh=; Max-Age=0; Path=/refresh-token; HttpOnly; Secure; SameSite=Lax';
@@ -278,5 +278,49 @@ describe('POST /logout-all', () => {
     // Signing in again starts a fresh, sole session.
     const fresh = await signIn(user.email);
     expect(await liveSessionIds(fresh.accessToken)).toEqual([fresh.sessionId]);
+  });
+});
+
+describe('sign-outs in one database round trip', () => {
+  const roundTripsOf = async (call: () => Promise<Response>) => {
+    const before = await databaseRoundTrips();
+    const response = await call();
+    return { status: response.status, roundTrips: (await databaseRoundTrips()) - before };
+  };
+
+  it('logout, logout-all and revoking a session each take one round trip', async () => {
+    const user = await createUser();
+    const [a, b, c] = [await signIn(user.email), await signIn(user.email), await signIn(user.email)];
+    const revoke = () =>
+      api(`/sessions/${b.sessionId}`, { method: 'DELETE', headers: bearer(a.accessToken) });
+    expect(await roundTripsOf(revoke)).toEqual({ status: 204, roundTrips: 1 });
+    expect(
+      await roundTripsOf(() => api('/logout', { method: 'POST', headers: bearer(c.accessToken) })),
+    ).toEqual({
+      status: 204,
+      roundTrips: 1,
+    });
+    const all = () => api('/logout-all', { method: 'POST', headers: bearer(a.accessToken) });
+    expect(await roundTripsOf(all)).toEqual({ status: 204, roundTrips: 1 });
+  });
+
+  it('writes nothing for a token whose session has ended or whose user is disabled', async () => {
+    const user = await createUser();
+    const ended = await signIn(user.email);
+    const live = await signIn(user.email);
+    await expectNoContent(await api('/logout', { method: 'POST', headers: bearer(ended.accessToken) }));
+    // The ended session's access token is still a valid JWT: it must not sign the others out.
+    await expectProblem(
+      await api('/logout-all', { method: 'POST', headers: bearer(ended.accessToken) }),
+      401,
+      'SESSION_REVOKED',
+    );
+    await expectProblem(
+      await api(`/sessions/${live.sessionId}`, { method: 'DELETE', headers: bearer(ended.accessToken) }),
+      401,
+      'SESSION_REVOKED',
+    );
+    await expectSessionLive(live);
+    expect(await revokeReasonOf(ended.sessionId)).toBe('logout');
   });
 });

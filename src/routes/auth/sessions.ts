@@ -8,6 +8,7 @@ import { authOf, definePreload, requireAuth } from '../../middleware/auth';
 import { emptyBodyIsNoBody } from '../../middleware/optional-body';
 import { type Identify, rateLimit } from '../../middleware/rate-limit';
 import {
+  guardedBySession,
   listLiveSessions,
   refreshSession,
   revokeAllSessionsStatement,
@@ -65,13 +66,49 @@ const refresh = createRoute({
   },
 });
 
+// Sign-outs are written in the session check's round trip, each guarded by that same check.
+const revokeOwn = definePreload((c, userId, sessionId) => {
+  const now = c.var.services.clock.now();
+  return revokeSessionStatement(c.var.services.db, {
+    userId,
+    sessionId,
+    now,
+    reason: 'logout',
+    onlyIf: guardedBySession({ userId, sessionId, now }),
+  });
+});
+const revokeAll = definePreload((c, userId, sessionId) => {
+  const now = c.var.services.clock.now();
+  return revokeAllSessionsStatement(c.var.services.db, {
+    userId,
+    now,
+    reason: 'logout_all',
+    onlyIf: guardedBySession({ userId, sessionId, now }),
+  });
+});
+const SessionIdParams = z.object({ id: z.uuid() });
+/** An id that is not a UUID revokes nothing: the validator answers 422. */
+const revokeNamed = definePreload((c, userId, sessionId) => {
+  const params = SessionIdParams.safeParse(c.req.param());
+  if (!params.success) return undefined;
+  const target = params.data.id;
+  const now = c.var.services.clock.now();
+  return revokeSessionStatement(c.var.services.db, {
+    userId,
+    sessionId: target,
+    now,
+    reason: 'revoked_by_user',
+    onlyIf: guardedBySession({ userId, sessionId, now }),
+  });
+});
+
 const logout = createRoute({
   method: 'post',
   path: '/logout',
   tags: ['Sessions'],
   summary: 'Sign out of the current session',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth({ preload: revokeOwn })] as const,
   responses: {
     204: { description: 'Session revoked; refresh cookie cleared' },
     ...problemResponses(...AUTH_ERRORS),
@@ -84,7 +121,7 @@ const logoutAll = createRoute({
   tags: ['Sessions'],
   summary: 'Sign out of every session',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
+  middleware: [requireAuth({ preload: revokeAll })] as const,
   responses: {
     204: { description: 'Every session revoked; refresh cookie cleared' },
     ...problemResponses(...AUTH_ERRORS),
@@ -118,8 +155,8 @@ const revoke = createRoute({
   tags: ['Sessions'],
   summary: 'Revoke one of your sessions',
   security: bearerSecurity,
-  middleware: [requireAuth()] as const,
-  request: { params: z.object({ id: z.uuid() }) },
+  middleware: [requireAuth({ preload: revokeNamed })] as const,
+  request: { params: SessionIdParams },
   responses: {
     204: { description: 'Session revoked' },
     ...problemResponses(...AUTH_ERRORS, 'NOT_FOUND', 'VALIDATION_FAILED'),
@@ -135,18 +172,12 @@ export const sessionRoutes = new OpenAPIHono<AppEnv>()
     const tokens = await refreshSession(c.var.services, token);
     return c.json(deliverTokens(c, tokens, fromBody), 200);
   })
-  .openapi(logout, async (c) => {
-    const { user, sessionId } = authOf(c);
-    const { db, clock, config } = c.var.services;
-    await revokeSessionStatement(db, { userId: user.id, sessionId, now: clock.now(), reason: 'logout' });
-    clearRefreshCookie(c, config);
+  .openapi(logout, (c) => {
+    clearRefreshCookie(c, c.var.services.config);
     return c.body(null, 204);
   })
-  .openapi(logoutAll, async (c) => {
-    const { user } = authOf(c);
-    const { db, clock, config } = c.var.services;
-    await revokeAllSessionsStatement(db, { userId: user.id, now: clock.now(), reason: 'logout_all' });
-    clearRefreshCookie(c, config);
+  .openapi(logoutAll, (c) => {
+    clearRefreshCookie(c, c.var.services.config);
     return c.body(null, 204);
   })
   .openapi(list, async (c) => {
@@ -163,16 +194,8 @@ export const sessionRoutes = new OpenAPIHono<AppEnv>()
     }));
     return c.json({ sessions }, 200);
   })
-  .openapi(revoke, async (c) => {
-    const { user } = authOf(c);
-    const { db, clock } = c.var.services;
-    const { id } = c.req.valid('param');
-    const revoked = await revokeSessionStatement(db, {
-      userId: user.id,
-      sessionId: id,
-      now: clock.now(),
-      reason: 'revoked_by_user',
-    });
-    if (revoked.length === 0) throw new AppError('NOT_FOUND', 'No live session with this id');
+  .openapi(revoke, (c) => {
+    c.req.valid('param');
+    if (revokeNamed.rowsOf(c).length === 0) throw new AppError('NOT_FOUND', 'No live session with this id');
     return c.body(null, 204);
   });

@@ -252,24 +252,56 @@ export async function refreshSession(s: Services, refreshToken: string) {
   return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: rotation.refreshToken };
 }
 
+/**
+ * The condition a write batched with the session check needs (it runs whatever the check finds): the
+ * caller's session is live and its user active, as requireAuth() is about to confirm.
+ */
+export function guardedBySession({
+  userId,
+  sessionId,
+  now,
+}: {
+  userId: string;
+  sessionId: string;
+  now: Date;
+}) {
+  return sql`exists (
+    select 1 from ${sessions} s join ${users} u on u.id = s.user_id
+    where s.id = ${sessionId} and s.user_id = ${userId} and s.revoked_at is null and s.expires_at > ${now}
+      and u.is_active)`;
+}
+
 export function revokeSessionStatement(
   db: Database,
-  { userId, sessionId, now, reason }: { userId: string; sessionId: string; now: Date; reason: string },
+  {
+    userId,
+    sessionId,
+    now,
+    reason,
+    onlyIf,
+  }: { userId: string; sessionId: string; now: Date; reason: string; onlyIf?: SQL },
 ) {
   return db
     .update(sessions)
     .set({ revokedAt: now, revokeReason: reason })
-    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf))
     .returning({ id: sessions.id });
 }
 
 /** Revokes every live session of the user, except `keep` when given (the caller's own). */
 export function revokeAllSessionsStatement(
   db: Database,
-  { userId, now, reason, keep }: { userId: string; now: Date; reason: string; keep?: string },
+  {
+    userId,
+    now,
+    reason,
+    keep,
+    onlyIf,
+  }: { userId: string; now: Date; reason: string; keep?: string; onlyIf?: SQL },
 ) {
   const conditions = [eq(sessions.userId, userId), isNull(sessions.revokedAt)];
   if (keep) conditions.push(ne(sessions.id, keep));
+  if (onlyIf) conditions.push(onlyIf);
   return db
     .update(sessions)
     .set({ revokedAt: now, revokeReason: reason })
