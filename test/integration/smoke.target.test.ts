@@ -38,7 +38,7 @@ describe('the smoke test target check', () => {
   it('refuses an edgeauth whose database is down, naming it', async () => {
     const env = testEnv({ NEON_FETCH_ENDPOINT: `${DEAD}/sql` });
     expect(await smokeTargetProblem({ apiUrl: API_ORIGIN, mailUrl: MAIL, fetch: viaWorker(env) })).toBe(
-      `the API at ${API_ORIGIN} is up but not healthy: {"database":"down","redis":"ok"}`,
+      `the API at ${API_ORIGIN} is up but not healthy: {"database":"down","redis":"ok","signing_keys":"ok"}`,
     );
   });
 
