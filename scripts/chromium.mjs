@@ -31,3 +31,24 @@ export function launchChromium() {
     handleSIGHUP: false,
   });
 }
+
+/**
+ * A CDP virtual authenticator on `page`, as a platform authenticator with user verification (a
+ * fingerprint that always matches): passkey ceremonies on the page then succeed without a prompt.
+ * @returns {Promise<{ cdp: import('playwright-core').CDPSession, authenticatorId: string }>}
+ */
+export async function addVirtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}

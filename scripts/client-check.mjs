@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { waitForMail } from '../test/browser/support.mjs';
-import { launchChromium } from './chromium.mjs';
+import { addVirtualAuthenticator, launchChromium } from './chromium.mjs';
 import { root, startHealthyTestStack } from './dev-stack.mjs';
 import { run } from './openapi/run.mjs';
 import { serveDirectory } from './static-server.mjs';
@@ -207,18 +207,7 @@ async function runInChromium({ browser, api, pageOrigin, mailUrl }) {
     const link = new URL(mail.Text.match(/https?:\/\/\S+\/verify\?token=\S+/)?.[0] ?? '');
     const verified = await fetch(`${api}${link.pathname}${link.search}`);
     if (verified.status !== 200) throw new Error(`GET /verify answered ${verified.status}`);
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
+    await addVirtualAuthenticator(page);
     notes.push(...(await open('passkeys')));
     return notes;
   } finally {

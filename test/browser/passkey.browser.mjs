@@ -3,34 +3,17 @@
 // arrives), remove it; a removed passkey no longer signs in. The SPA uses the browser's own WebAuthn
 // JSON methods, not our client package (npm run client:check covers that).
 import assert from 'node:assert/strict';
-import { createVerifiedUser, PASSWORD, uniqueUser } from './support.mjs';
+import { addVirtualAuthenticator } from '../../scripts/chromium.mjs';
+import { createVerifiedUser, PASSWORD, refreshCookieIn, spaStatusIs, uniqueUser } from './support.mjs';
 
 export const name = 'a SPA adds a passkey, signs in with it alone, and removes it';
 
 export async function run({ page, api, spaUrl, mailUrl, call, shot }) {
   const user = uniqueUser('passkey');
   await createVerifiedUser({ call, mailUrl }, user);
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable', { enableUI: false });
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  const statusIs = (pattern) =>
-    page.waitForFunction(
-      (source) => new RegExp(source).test(document.getElementById('status').value),
-      pattern.source,
-    );
-  const refreshCookie = async () =>
-    (await page.context().cookies(`${api}/refresh-token`)).find(
-      (cookie) => cookie.name === 'edgeauth_refresh',
-    );
+  const { cdp, authenticatorId } = await addVirtualAuthenticator(page);
+  const statusIs = (pattern) => spaStatusIs(page, pattern);
+  const refreshCookie = () => refreshCookieIn(page, api);
   const logOut = async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await statusIs(/^signed out \(logout 204\)$/);

@@ -2,18 +2,14 @@
 // through the mailbox link, log in, reload (the httpOnly cookie resumes the session), refresh, /me,
 // log out (a reload then finds the session over). Every call is fetch(..., { credentials: 'include' }).
 import assert from 'node:assert/strict';
-import { PASSWORD, uniqueUser, waitForMail } from './support.mjs';
+import { PASSWORD, spaStatusIs, uniqueUser, waitForMail } from './support.mjs';
 
 export const name = 'a SPA on another port keeps its session through a reload and ends it at logout';
 
 export async function run({ page, api, spaUrl, mailUrl, shot }) {
   const { email, username } = uniqueUser('spa');
   const status = page.locator('#status');
-  const statusIs = (pattern) =>
-    page.waitForFunction(
-      (source) => new RegExp(source).test(document.getElementById('status').value),
-      pattern.source,
-    );
+  const statusIs = (pattern) => spaStatusIs(page, pattern);
   const spa = `${spaUrl}/?api=${encodeURIComponent(api)}`;
   assert.notEqual(new URL(spaUrl).origin, new URL(api).origin, 'the SPA is on another origin');
 

@@ -16,6 +16,17 @@ export function uniqueUser(prefix) {
 
 export { createApiClient as apiClient } from '../../scripts/api-client.mjs';
 
+/** Waits until the test SPA's status line matches `pattern`. */
+export const spaStatusIs = (page, pattern) =>
+  page.waitForFunction(
+    (source) => new RegExp(source).test(document.getElementById('status').value),
+    pattern.source,
+  );
+
+/** The refresh cookie the browser keeps for the API, or undefined. */
+export const refreshCookieIn = async (page, api) =>
+  (await page.context().cookies(`${api}/refresh-token`)).find((cookie) => cookie.name === 'edgeauth_refresh');
+
 /** The newest message to `to` whose subject contains `subjectPart`, waiting for the queue to deliver it. */
 export async function waitForMail(mailUrl, to, subjectPart, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;

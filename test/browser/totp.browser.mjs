@@ -3,22 +3,15 @@
 // log out, log in with a recovery code. The refresh cookie arrives only once the second step is done.
 import assert from 'node:assert/strict';
 import * as OTPAuth from 'otpauth';
-import { createVerifiedUser, PASSWORD, uniqueUser } from './support.mjs';
+import { createVerifiedUser, PASSWORD, refreshCookieIn, spaStatusIs, uniqueUser } from './support.mjs';
 
 export const name = 'a SPA turns TOTP on, then signs in with a TOTP code and with a recovery code';
 
 export async function run({ page, api, spaUrl, mailUrl, call, shot }) {
   const user = uniqueUser('totp');
   await createVerifiedUser({ call, mailUrl }, user);
-  const statusIs = (pattern) =>
-    page.waitForFunction(
-      (source) => new RegExp(source).test(document.getElementById('status').value),
-      pattern.source,
-    );
-  const refreshCookie = async () =>
-    (await page.context().cookies(`${api}/refresh-token`)).find(
-      (cookie) => cookie.name === 'edgeauth_refresh',
-    );
+  const statusIs = (pattern) => spaStatusIs(page, pattern);
+  const refreshCookie = () => refreshCookieIn(page, api);
   const logIn = async () => {
     await page.getByLabel('Login email').fill(user.email);
     await page.getByLabel('Login password').fill(PASSWORD);

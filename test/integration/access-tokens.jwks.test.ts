@@ -18,6 +18,7 @@ import { bearer, createUser, login } from '../support/accounts';
 import { bindings } from '../support/bindings';
 import { envWithClock, fakeClock } from '../support/clock';
 import { expectProblem } from '../support/problem';
+import { signingKeyOf } from '../support/signing-keys';
 import { API_ORIGIN, api, testEnv } from '../support/worker';
 
 const ISSUER = API_ORIGIN;
@@ -38,9 +39,7 @@ function resourceServer(env?: Env) {
 const jwksOf = async (env?: Env) =>
   (await (await api('/.well-known/jwks.json', {}, env)).json()) as { keys: (JWK & { kid: string })[] };
 
-const privateKeyOf = (encoded: string) =>
-  (JSON.parse(atob(encoded.replaceAll('-', '+').replaceAll('_', '/'))) as { keys: (JWK & { kid: string })[] })
-    .keys[0]!;
+const privateKeyOf = signingKeyOf;
 
 describe('GET /.well-known/jwks.json and /.well-known/openid-configuration', () => {
   it('publish the public key only, cacheable for less than a key stays published', async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindings } from '../support/bindings';
 import { expectProblem } from '../support/problem';
+import { encodeKeySet, signingKeyOf } from '../support/signing-keys';
 import { api, testEnv } from '../support/worker';
 
 // Nothing listens on port 9 (discard) here: connections are refused at once.
@@ -49,18 +50,13 @@ describe('GET /health', () => {
   });
 
   it('is 503 naming the signing keys when the private key does not match its public half', async () => {
-    const decode = (value: string) =>
-      JSON.parse(atob(value.replaceAll('-', '+').replaceAll('_', '/'))) as { keys: Record<string, string>[] };
-    const ours = decode(bindings.ACCESS_SIGNING_KEYS).keys[0]!;
-    const theirs = decode(bindings.TEST_FOREIGN_SIGNING_KEYS).keys[0]!;
-    const mismatched = btoa(JSON.stringify({ keys: [{ ...theirs, d: ours.d }] }))
-      .replaceAll('+', '-')
-      .replaceAll('/', '_')
-      .replace(/=+$/, '');
+    const ours = signingKeyOf(bindings.ACCESS_SIGNING_KEYS);
+    const theirs = signingKeyOf(bindings.TEST_FOREIGN_SIGNING_KEYS);
+    const mismatched = encodeKeySet({ keys: [{ ...theirs, d: ours.d }] });
     const env = testEnv({ ACCESS_SIGNING_KEYS: mismatched });
     const body = await expectProblem(await api('/health', {}, env), 503, 'DEPENDENCY_UNAVAILABLE');
     expect(body.checks).toEqual({ database: 'ok', redis: 'ok', signing_keys: 'down' });
     expect(body.detail).toBe('Unavailable: signing_keys');
-    expect(JSON.stringify(body)).not.toContain(ours.d);
+    expect(JSON.stringify(body)).not.toContain(ours.d!);
   });
 });

@@ -12,6 +12,7 @@ import { createUser, db, PASSWORD, refreshCookieOf, type UserOverrides, uniqueIp
 import { bindings } from './bindings';
 import { envWithClock, fakeClock } from './clock';
 import { expectProblem } from './problem';
+import { type KeyWithId, signingKeyOf } from './signing-keys';
 import { api, testEnv } from './worker';
 
 export interface ProtectedRoute {
@@ -134,10 +135,7 @@ export async function resigned(
 }
 
 /** The signing key of the test configuration (ACCESS_SIGNING_KEYS), as the Worker holds it. */
-export function ourSigningKey(): JWK & { kid: string } {
-  const binary = atob(bindings.ACCESS_SIGNING_KEYS.replaceAll('-', '+').replaceAll('_', '/'));
-  return (JSON.parse(binary) as { keys: (JWK & { kid: string })[] }).keys[0]!;
-}
+export const ourSigningKey = (): KeyWithId => signingKeyOf(bindings.ACCESS_SIGNING_KEYS);
 
 /**
  * Re-signs the token's claims (with `claims` merged in) with ES256 under `key` (default: our own signing

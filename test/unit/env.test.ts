@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '../../src/env';
 import { bindings } from '../support/bindings';
+import { decodeKeySet, encodeKeySet } from '../support/signing-keys';
 
 const valid = (): Env => ({ ...bindings });
 
@@ -55,11 +56,8 @@ describe('parseEnv', () => {
       /ACCESS_SECRET_KEY: required with ACCESS_TOKEN_ALG=HS256/,
     );
     expect(parseEnv(withoutSecret as Env).ACCESS_SIGNING_KEYS?.published).toHaveLength(1);
-    const encode = (value: unknown) =>
-      btoa(JSON.stringify(value)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-    const set = JSON.parse(atob(bindings.ACCESS_SIGNING_KEYS.replaceAll('-', '+').replaceAll('_', '/'))) as {
-      keys: Record<string, string>[];
-    };
+    const encode = encodeKeySet;
+    const set = { keys: decodeKeySet(bindings.ACCESS_SIGNING_KEYS) };
     const { d: _d, ...publicOnly } = set.keys[0]!;
     for (const [value, message] of [
       ['not base64 json!', /must be a key set from npm run keys:rotate/],
