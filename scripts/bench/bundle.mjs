@@ -65,17 +65,21 @@ async function startupMs(root, tmpDir, label, deployArgs) {
   return spans.sort((a, b) => a - b)[Math.floor(spans.length / 2)];
 }
 
-export async function measureBundle({ root, tmpDir }) {
+/** edgeauth, the bare Hono Worker and the better-auth reference Worker (`peerWorker`), built the same way. */
+export async function measureBundle({ root, tmpDir, peerWorker }) {
   const metafile = path.join(tmpDir, 'bundle-meta.json');
   const app = await uploadSize(root, path.join(tmpDir, 'bundle'), ['--metafile', metafile]);
   const bare = await uploadSize(root, path.join(tmpDir, 'bundle-bare'), [BARE_WORKER]);
+  const peer = await uploadSize(root, path.join(tmpDir, 'bundle-peer'), [peerWorker]);
   return {
     app,
     bare,
+    peer,
     contributors: contributors(metafile),
     startup: {
       appMs: await startupMs(root, tmpDir, 'app', '--minify'),
       bareMs: await startupMs(root, tmpDir, 'bare', `${BARE_WORKER} --minify`),
+      peerMs: await startupMs(root, tmpDir, 'peer', `${peerWorker} --minify`),
       runs: STARTUP_RUNS,
     },
   };

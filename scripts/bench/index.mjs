@@ -11,6 +11,7 @@ import { measureBundle } from './bundle.mjs';
 import { cpuPerRequest } from './cpu.mjs';
 import { createClient, expectStatus } from './http.mjs';
 import { LOAD, measureLoad, refreshChains } from './load.mjs';
+import { measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
 import { renderTable } from './report.mjs';
 import { measureRoundTrips, PASSWORD } from './round-trips.mjs';
 import { BENCH_RATE_LIMIT, startStack } from './stack.mjs';
@@ -149,7 +150,7 @@ function describeRun() {
 async function main() {
   const results = { loadSettings: LOAD };
   progress('bundle: wrangler deploy --dry-run --minify, wrangler check startup');
-  results.bundle = await measureBundle({ root, tmpDir });
+  results.bundle = await measureBundle({ root, tmpDir, peerWorker: PEER_WORKER });
 
   progress('starting the stand-ins (in-memory PGlite)');
   stack = await startStack({ root, tmpDir });
@@ -170,10 +171,24 @@ async function main() {
   const native = await measureNativeHashing(workerd);
   results.argon2 = { workerd, native };
   Object.assign(results, await measureRequests(bench, userEmail));
+
+  progress('better-auth: its reference Worker (scripts/bench/better-auth/) beside the benchmark Worker');
+  const peer = await startPeer({ stack, root });
+  results.pairs = await measurePairs({
+    ours: bench,
+    peer,
+    neon: stack.standins.neon,
+    userEmail,
+    loadSettings: LOAD,
+    argon2CpuMs: workerd.cpuMsPerHash,
+    progress,
+  });
+  assertNotReloaded(bench);
+  assertNotReloaded(peer);
   await stack.close();
   stack = undefined;
 
-  const { table, over } = renderTable(results);
+  const { table, over, behind } = renderTable(results);
   const seconds = (performance.now() - startedAt) / 1000;
   const document = [
     '# Benchmark results',
@@ -185,6 +200,8 @@ async function main() {
     table,
     '',
     `Over budget: ${over.length === 0 ? 'nothing.' : over.map((r) => r.measure).join('; ')}`,
+    '',
+    `Behind better-auth (not a budget): ${behind.length === 0 ? 'nothing.' : behind.map((r) => r.measure).join('; ')}`,
     '',
     'Notes: rate limits run on every request but with `RATE_LIMIT_MAX` raised to ' +
       `${BENCH_RATE_LIMIT} so the load runs measure work, not 429s. Load and CPU numbers include ` +

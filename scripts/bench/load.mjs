@@ -41,7 +41,7 @@ function summarise(result) {
 }
 
 /** One scenario: a warm-up, then the measured run. `scenario` gives autocannon's request options. */
-async function measure(url, scenario, { connections, requests, warmup, timeBoundSeconds }) {
+export async function measureScenario(url, scenario, { connections, requests, warmup, timeBoundSeconds }) {
   await run({ url, connections, amount: warmup, ...scenario() }, timeBoundSeconds);
   return summarise(await run({ url, connections, amount: requests, ...scenario() }, timeBoundSeconds));
 }
@@ -86,8 +86,8 @@ export function refreshChains(startTokens) {
 export async function measureLoad(url, scenarios, bare, settings = LOAD) {
   const results = [];
   for (const { label, scenario } of scenarios) {
-    const reference = await measure(url, bare, settings);
-    const ours = await measure(url, scenario, settings);
+    const reference = await measureScenario(url, bare, settings);
+    const ours = await measureScenario(url, scenario, settings);
     results.push({ label, ours, reference });
   }
   return results;

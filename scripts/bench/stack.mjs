@@ -27,10 +27,11 @@ export async function startStack({ root, tmpDir }) {
   const running = new Set();
 
   /**
-   * `wrangler dev` with wrangler.toml; `script` replaces its entry (the benchmark Worker). Its output goes to
+   * `wrangler dev` with wrangler.toml; `script` replaces its entry (the benchmark Worker), `vars` override the
+   * stack's settings, `healthPath` is what answers 200 once it is up. Its output goes to
    * <tmpDir>/wrangler-<label>.log.
    */
-  async function startWorker({ label, script }) {
+  async function startWorker({ label, script, vars: overrides = {}, healthPath }) {
     const port = await freePort();
     const inspectorPort = await freePort();
     const apiUrl = `http://127.0.0.1:${port}`;
@@ -57,6 +58,7 @@ export async function startStack({ root, tmpDir }) {
       STRIPE_SECRET_KEY: standins.stripe.apiKey,
       STRIPE_WEBHOOK_SECRET: standins.stripe.webhookSecret,
       STRIPE_API_BASE: standins.stripe.url,
+      ...overrides,
     };
     standins.stripe.setWebhookUrl(`${apiUrl}/billing/stripe/webhook`);
     const logFile = path.join(tmpDir, `wrangler-${label}.log`);
@@ -68,6 +70,7 @@ export async function startStack({ root, tmpDir }) {
       inspectorPort,
       persistTo: path.join(tmpDir, `state-${label}`),
       vars,
+      healthPath,
       log: (line) => appendFileSync(logFile, `${line}\n`),
     });
     running.add(server);

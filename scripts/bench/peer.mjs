@@ -1,0 +1,368 @@
+// edgeauth beside better-auth (scripts/bench/better-auth/worker.ts), pair by pair, in one run: sign-up, sign-in,
+// an authenticated read (better-auth's cookie cache off, then on), session refresh and sign-out. Each side is
+// measured the same way: database round trips at its own database in the Neon stand-in, CPU per request of
+// its own workerd process (password hashing taken out, reported on its own), and latency under the same load.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { cpuPerRequest } from './cpu.mjs';
+import { createClient, createRoundTripCounter, expectStatus } from './http.mjs';
+import { measureScenario } from './load.mjs';
+import { PASSWORD } from './round-trips.mjs';
+
+export const PEER_WORKER = 'scripts/bench/better-auth/worker.ts';
+const PEER_DATABASE = 'betterauth';
+/** Requests per side for CPU: reads and refreshes, and the routes of SMALL_LOAD. */
+const CPU_COUNT = { light: 200, small: 30 };
+/**
+ * Load for the routes that hash a password (each request costs tens of ms of CPU on the 2 cores) and for
+ * sign-out, whose every request spends a session that took a sign-in, and so a hash, to make.
+ */
+const SMALL_LOAD = { requests: 200, warmup: 20 };
+
+/** Creates the peer's database (better-auth's own tables, schema.sql) and starts its Worker. */
+export async function startPeer({ stack, root }) {
+  const { neon } = stack.standins;
+  const created = await fetch(`${neon.url}/_standin/databases`, {
+    method: 'POST',
+    body: JSON.stringify({ name: PEER_DATABASE }),
+  });
+  if (created.status !== 201) throw new Error(`creating the peer database: ${created.status}`);
+  const databaseUrl = `postgres://edgeauth:edgeauth@127.0.0.1/${PEER_DATABASE}`;
+  const statements = readFileSync(path.join(root, 'scripts/bench/better-auth/schema.sql'), 'utf8')
+    .replace(/^--.*$/gm, '')
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter(Boolean);
+  const schema = await fetch(neon.sqlUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'neon-connection-string': databaseUrl },
+    body: JSON.stringify({ queries: statements.map((query) => ({ query, params: [] })) }),
+  });
+  if (schema.status !== 200) throw new Error(`the peer schema: ${schema.status} ${await schema.text()}`);
+  return stack.startWorker({
+    label: 'better-auth',
+    script: PEER_WORKER,
+    vars: { DATABASE_URL: databaseUrl },
+    healthPath: '/bench/bare',
+  });
+}
+
+const cookieHeader = (response) =>
+  response.headers
+    .getSetCookie()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+
+let uniqueCounter = 0;
+const uniqueEmail = (side) => `${side}-${Date.now()}-${uniqueCounter++}@bench.test`;
+
+/**
+ * edgeauth as a native client uses it: bearer access tokens, the refresh token in the body. `request(kind,
+ * credential)` gives {method, path, headers, json} for one request.
+ */
+function edgeauthSide({ url, userEmail, database }) {
+  const call = createClient(url);
+  const signIn = async () => {
+    const response = await call('/login', {
+      method: 'POST',
+      json: { email: userEmail, password: PASSWORD },
+      headers: { 'x-refresh-token-transport': 'body' },
+    });
+    return expectStatus(response, 200, 'edgeauth sign-in').body;
+  };
+  return {
+    name: 'edgeauth',
+    url,
+    call,
+    database,
+    signIn,
+    routes: {
+      'sign-up': {
+        label: 'POST /register',
+        status: 201,
+        hashes: 1,
+        request: () => {
+          const email = uniqueEmail('edgeauth');
+          const username = email.split('@')[0].replaceAll('-', '');
+          return { method: 'POST', path: '/register', json: { email, username, password: PASSWORD } };
+        },
+      },
+      'sign-in': {
+        label: 'POST /login',
+        status: 200,
+        hashes: 1,
+        request: () => ({ method: 'POST', path: '/login', json: { email: userEmail, password: PASSWORD } }),
+      },
+      'authenticated read': {
+        label: 'GET /me',
+        status: 200,
+        credential: 'shared',
+        request: ({ token }) => ({ path: '/me', headers: { authorization: `Bearer ${token}` } }),
+      },
+      'session refresh': {
+        label: 'POST /refresh-token',
+        status: 200,
+        credential: 'chained',
+        request: ({ refresh_token }) => ({ method: 'POST', path: '/refresh-token', json: { refresh_token } }),
+        next: (body) => ({ refresh_token: body.refresh_token }),
+      },
+      'sign-out': {
+        label: 'POST /logout',
+        status: 204,
+        credential: 'spent',
+        request: ({ token }) => ({
+          method: 'POST',
+          path: '/logout',
+          headers: { authorization: `Bearer ${token}` },
+        }),
+      },
+    },
+  };
+}
+
+/** better-auth as its browser client uses it: the session cookies, an Origin on every request. */
+function betterAuthSide({ url, database }) {
+  const origin = { origin: url };
+  const call = createClient(url);
+  const signIn = async () => {
+    const response = await call('/api/auth/sign-in/email', {
+      method: 'POST',
+      headers: origin,
+      json: { email: 'peer-user@bench.test', password: PASSWORD },
+    });
+    expectStatus(response, 200, 'better-auth sign-in');
+    return { cookie: cookieHeader(response) };
+  };
+  const read = (query) => ({
+    credential: 'shared',
+    status: 200,
+    request: ({ cookie }) => ({ path: `/api/auth/get-session${query}`, headers: { ...origin, cookie } }),
+  });
+  return {
+    name: 'better-auth',
+    url,
+    call,
+    database,
+    signIn,
+    async prepare() {
+      const response = await call('/api/auth/sign-up/email', {
+        method: 'POST',
+        headers: origin,
+        json: { name: 'Peer User', email: 'peer-user@bench.test', password: PASSWORD },
+      });
+      expectStatus(response, 200, 'better-auth sign-up of the benchmark user');
+    },
+    routes: {
+      'sign-up': {
+        label: 'POST /api/auth/sign-up/email',
+        status: 200,
+        hashes: 1,
+        request: () => ({
+          method: 'POST',
+          path: '/api/auth/sign-up/email',
+          headers: origin,
+          json: { name: 'Bench User', email: uniqueEmail('peer'), password: PASSWORD },
+        }),
+      },
+      'sign-in': {
+        label: 'POST /api/auth/sign-in/email',
+        status: 200,
+        hashes: 1,
+        request: () => ({
+          method: 'POST',
+          path: '/api/auth/sign-in/email',
+          headers: origin,
+          json: { email: 'peer-user@bench.test', password: PASSWORD },
+        }),
+      },
+      'authenticated read': {
+        label: 'GET /api/auth/get-session?disableCookieCache=true',
+        ...read('?disableCookieCache=true'),
+      },
+      'authenticated read (cookie cache on)': { label: 'GET /api/auth/get-session', ...read('') },
+      // Its sessions are extended on a read once `updateAge` has passed (a day by default); the second
+      // instance of the Worker has `updateAge: 0`, so every read there does that work.
+      'session refresh': {
+        label: 'GET /api/auth/get-session, session due for extension',
+        status: 200,
+        credential: 'shared',
+        request: ({ cookie }) => ({
+          path: '/refreshing/api/auth/get-session?disableCookieCache=true',
+          headers: { ...origin, cookie },
+        }),
+      },
+      'sign-out': {
+        label: 'POST /api/auth/sign-out',
+        status: 200,
+        credential: 'spent',
+        request: ({ cookie }) => ({
+          method: 'POST',
+          path: '/api/auth/sign-out',
+          headers: { ...origin, cookie },
+          json: {},
+        }),
+      },
+    },
+  };
+}
+
+/** Sessions for requests that use one up (sign-out) or chain it (refresh); created by signing in. */
+async function credentials(side, count) {
+  const pool = [];
+  for (let i = 0; i < count; i++) pool.push(await side.signIn());
+  return pool;
+}
+
+/**
+ * Gives each request its credential: one session for all (reads), one per request (sign-out), or a chain
+ * where each answer carries the next (refresh; one chain per connection keeps them apart).
+ */
+function credentialSource(route, pool) {
+  if (route.credential === undefined || route.credential === 'shared') {
+    return { take: () => pool[0], give: () => {} };
+  }
+  return {
+    take: () => {
+      const credential = pool.shift();
+      if (credential === undefined) throw new Error(`${route.label}: the credential pool ran dry`);
+      return credential;
+    },
+    give: (credential) => {
+      if (route.credential === 'chained') pool.push(credential);
+    },
+  };
+}
+
+function poolSize(route, requests, connections) {
+  if (route.credential === undefined) return 0;
+  if (route.credential === 'shared') return 1;
+  if (route.credential === 'chained') return connections;
+  return requests;
+}
+
+async function sendRoute(side, route, credentials) {
+  const credential = credentials.take();
+  const { path: pathname, ...options } = route.request(credential ?? {});
+  const response = expectStatus(await side.call(pathname, options), route.status, route.label);
+  if (route.next) credentials.give(route.next(response.body));
+  return response;
+}
+
+async function roundTrips(side, route, neonUrl) {
+  const counter = createRoundTripCounter(neonUrl, side.database);
+  const source = credentialSource(route, await credentials(side, poolSize(route, 1, 1)));
+  await counter.reset();
+  await sendRoute(side, route, source);
+  return counter.settle();
+}
+
+async function cpu(side, route, pid, count) {
+  const warmup = Math.min(20, count);
+  const source = credentialSource(route, await credentials(side, poolSize(route, count + warmup, 1)));
+  return cpuPerRequest(pid, () => sendRoute(side, route, source), count);
+}
+
+async function load(side, route, settings) {
+  const total = settings.requests + settings.warmup;
+  const pool = await credentials(side, poolSize(route, total, settings.connections));
+  const source = credentialSource(route, pool);
+  let dry = 0;
+  const scenario = () => ({
+    requests: [
+      {
+        setupRequest(request) {
+          let credential;
+          try {
+            credential = source.take();
+          } catch {
+            dry += 1;
+          }
+          const { json, headers = {}, ...rest } = route.request(credential ?? {});
+          return {
+            ...request,
+            ...rest,
+            headers: { ...headers, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+            body: json === undefined ? undefined : JSON.stringify(json),
+          };
+        },
+        onResponse(status, body) {
+          if (route.next && status === route.status) source.give(route.next(JSON.parse(body)));
+        },
+      },
+    ],
+  });
+  const result = await measureScenario(side.url, scenario, settings);
+  if (dry > 0) throw new Error(`${side.name} ${route.label}: the credential pool ran dry ${dry} times`);
+  return result;
+}
+
+/** CPU ms of one password hash in the side's Worker: /bench/hash?n=20 less /bench/hash?n=0. */
+async function hashCpuMs(url, pid, n = 20) {
+  const call = createClient(url);
+  const hashing = (count) => async () =>
+    expectStatus(await call(`/bench/hash?n=${count}`), 200, '/bench/hash');
+  const empty = await cpuPerRequest(pid, hashing(0), 5);
+  return ((await cpuPerRequest(pid, hashing(n), 3)) - empty) / n;
+}
+
+export const PAIRS = [
+  ['sign-up', 'sign-up'],
+  ['sign-in', 'sign-in'],
+  ['authenticated read', 'authenticated read'],
+  ['authenticated read (cookie cache on)', 'authenticated read'],
+  ['session refresh', 'session refresh'],
+  ['sign-out', 'sign-out'],
+];
+
+/**
+ * Measures every pair on both Workers. `ours` is the benchmark Worker (edgeauth's real entry), `peer` the
+ * better-auth Worker; `argon2CpuMs` is edgeauth's hash cost, measured in its own phase.
+ */
+export async function measurePairs({ ours, peer, neon, userEmail, loadSettings, argon2CpuMs, progress }) {
+  const edgeauth = edgeauthSide({ url: ours.url, userEmail, database: neon.defaultDatabase });
+  const betterAuth = betterAuthSide({ url: peer.url, database: PEER_DATABASE });
+  await betterAuth.prepare();
+  const sides = [
+    { side: edgeauth, pid: ours.workerdPid() },
+    { side: betterAuth, pid: peer.workerdPid() },
+  ];
+  progress('pairs: password hashing, better-auth scrypt');
+  const hashMs = { edgeauth: argon2CpuMs, 'better-auth': await hashCpuMs(peer.url, peer.workerdPid()) };
+  const bareMs = {};
+  for (const { side, pid } of sides) {
+    const bare = async () => expectStatus(await side.call('/bench/bare'), 200, '/bench/bare');
+    bareMs[side.name] = await cpuPerRequest(pid, bare, CPU_COUNT.light);
+  }
+  const measured = new Map();
+  const measureRoute = async ({ side, pid }, key) => {
+    const cacheKey = `${side.name}:${key}`;
+    if (measured.has(cacheKey)) return measured.get(cacheKey);
+    const route = side.routes[key];
+    progress(`pairs: ${side.name} ${route.label}`);
+    const hashing = route.hashes !== undefined;
+    const small = hashing || route.credential === 'spent';
+    const trips = await roundTrips(side, route, neon.url);
+    const cpuMs = await cpu(side, route, pid, small ? CPU_COUNT.small : CPU_COUNT.light);
+    const settings = small ? { ...loadSettings, ...SMALL_LOAD } : loadSettings;
+    const result = {
+      label: route.label,
+      hashed: route.hashes !== undefined,
+      roundTrips: trips.requests,
+      queries: trips.queries,
+      cpuMs: cpuMs - (route.hashes ?? 0) * hashMs[side.name],
+      load: await load(side, route, settings),
+      settings,
+    };
+    measured.set(cacheKey, result);
+    return result;
+  };
+  const rows = [];
+  for (const [peerKey, ourKey] of PAIRS) {
+    rows.push({
+      pair: peerKey,
+      ours: await measureRoute(sides[0], ourKey),
+      peer: await measureRoute(sides[1], peerKey),
+    });
+  }
+  return { rows, hashMs, bareMs };
+}
