@@ -24,6 +24,15 @@ export function fromBase64(text: string): Uint8Array {
   return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }
 
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  return [...new Uint8Array(bytes)].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** SHA-256 of the UTF-8 text, lowercase hex. */
+export async function sha256Hex(text: string): Promise<string> {
+  return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
+}
+
 /** An opaque, URL-safe secret with `bytes` bytes of entropy (256 bits by default). */
 export function randomToken(bytes = 32): string {
   return toBase64Url(randomBytes(bytes));
@@ -53,6 +62,11 @@ export async function keyedHash(secret: string, purpose: string, message: string
     encoder.encode(`${purpose}\n${message}`),
   );
   return toBase64Url(new Uint8Array(signature));
+}
+
+/** HMAC-SHA-256 of `message` under the raw `secret`, lowercase hex (Stripe's webhook signatures). */
+export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
+  return toHex(await crypto.subtle.sign('HMAC', await hmacKey(secret), encoder.encode(message)));
 }
 
 /** Compares without leaking, through timing, where two values first differ. */

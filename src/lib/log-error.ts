@@ -10,9 +10,9 @@ import {
   UnexpectedResponseError,
 } from 'arctic';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import Stripe from 'stripe';
 import { ConfigError } from '../env';
 import { AppError } from '../errors';
+import { StripeApiError, StripeConnectionError } from '../services/billing/stripe-api';
 import { DeadlineExceededError } from './deadline';
 
 export type Dependency = 'database' | 'redis' | 'stripe' | 'mail' | 'oauth';
@@ -76,7 +76,9 @@ function classify(error: unknown, { dependency }: ErrorContext): Classified {
   if (error instanceof NeonDbError) return { kind: 'database', code: databaseCode(error) };
   if (error instanceof upstashErrors.UpstashError) return { kind: 'redis', ...redisFailure(error) };
   if (error instanceof upstashErrors.UrlError) return { kind: 'redis', code: 'invalid_url' };
-  if (error instanceof Stripe.errors.StripeError) return { kind: 'stripe', code: stripeCode(error) };
+  if (error instanceof StripeConnectionError) return { kind: 'stripe', code: 'unreachable' };
+  if (error instanceof StripeApiError)
+    return { kind: 'stripe', code: error.code ?? `http_${error.statusCode}` };
   if (error instanceof OAuth2RequestError) return { kind: 'oauth', code: error.code };
   if (error instanceof ArcticFetchError) return { kind: 'oauth', code: 'unreachable' };
   if (error instanceof UnexpectedResponseError || error instanceof UnexpectedErrorResponseBodyError) {
@@ -131,11 +133,6 @@ function redisFailure(error: Error): Omit<Classified, 'kind'> {
   const command = /command was: \[+"([A-Za-z]{1,32})"/.exec(error.message)?.[1]?.toLowerCase();
   const reply = /^([A-Z][A-Z_]{1,31})\b/.exec(error.message)?.[1];
   return { ...(command ? { operation: command } : {}), code: reply ?? 'error_reply' };
-}
-
-function stripeCode(error: InstanceType<typeof Stripe.errors.StripeError>): string | undefined {
-  if (error instanceof Stripe.errors.StripeConnectionError) return 'unreachable';
-  return error.code ?? (error.statusCode ? `http_${error.statusCode}` : error.type);
 }
 
 /** The stack's frames under the error's name; the header, which repeats the message, is cut off first. */

@@ -2,6 +2,7 @@
 // services/auth/mfa-login.ts.
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
+import { sha256Hex } from '../../lib/crypto';
 import { type Identify, rateLimit } from '../../middleware/rate-limit';
 import { completeSecondFactor } from '../../services/auth/mfa-login';
 import { jsonBody, jsonResponse, noAuthRequired } from '../openapi/helpers';
@@ -14,8 +15,7 @@ const challengeInBody: Identify = async (c) => {
   const body: unknown = await c.req.json().catch(() => undefined);
   const token = (body as { mfa_token?: unknown } | undefined)?.mfa_token;
   if (typeof token !== 'string' || token.length > 128) return undefined;
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token));
-  return `mfa:${[...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  return `mfa:${(await sha256Hex(token)).slice(0, 24)}`;
 };
 
 const loginMfa = createRoute({

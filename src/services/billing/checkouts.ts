@@ -2,7 +2,6 @@
 // again for the same plan returns it, asking for another plan expires it at Stripe first, so two open
 // Checkouts can never both be paid.
 import { and, eq, sql } from 'drizzle-orm';
-import Stripe from 'stripe';
 import { checkouts, users } from '../../db/schema';
 import { AppError } from '../../errors';
 import { DAY_MS, fromUnix } from '../../lib/time';
@@ -10,6 +9,7 @@ import type { Services } from '../../services';
 import type { UserRow } from '../auth/users';
 import { LIVE_STATUSES } from './access';
 import { getActivePlanByCode } from './plan-catalog';
+import { isInvalidRequest } from './stripe-api';
 import { callStripe, idempotencyKey, stripeFailure } from './stripe-client';
 import { currentSubscriptionQuery } from './subscriptions';
 
@@ -37,7 +37,7 @@ export async function expireCheckout(s: Services, stripeSessionId: string): Prom
     await stripe.checkout.sessions.expire(stripeSessionId);
     return { paid: false };
   } catch (error) {
-    if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) {
+    if (!isInvalidRequest(error)) {
       throw stripeFailure('expire the checkout', error);
     }
   }

@@ -2,11 +2,12 @@
 // one, or one paid for an account being closed) is cancelled now and its paid invoice refunded; closing
 // an account cancels its live subscription now and expires its open Checkout.
 import type { BatchItem } from 'drizzle-orm/batch';
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import { idOf } from '../../lib/stripe-ids';
 import type { Services } from '../../services';
 import { LIVE_STATUSES } from './access';
 import { expireCheckout, markCheckoutStatement, openCheckoutsQuery } from './checkouts';
+import { isInvalidRequest } from './stripe-api';
 import { callStripe, stripeFailure } from './stripe-client';
 import { upsertSubscriptionStatement } from './subscription-sync';
 import { currentSubscriptionQuery } from './subscriptions';
@@ -22,7 +23,7 @@ export async function cancelNow(s: Services, stripeSubscriptionId: string): Prom
       { idempotencyKey: `cancel-now:${stripeSubscriptionId}` },
     );
   } catch (error) {
-    if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) {
+    if (!isInvalidRequest(error)) {
       throw stripeFailure('cancel the subscription', error);
     }
     refusal = error;
@@ -86,10 +87,7 @@ async function refundPayment(
       );
     return { amountCents: refund.amount, currency: refund.currency };
   } catch (error) {
-    if (
-      error instanceof Stripe.errors.StripeInvalidRequestError &&
-      error.code === 'charge_already_refunded'
-    ) {
+    if (isInvalidRequest(error, 'charge_already_refunded')) {
       return { amountCents, currency };
     }
     throw stripeFailure('refund the payment', error);
