@@ -14,6 +14,7 @@ import { LOAD, measureLoad, refreshChains } from './load.mjs';
 import { measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
 import { renderTable } from './report.mjs';
 import { measureRoundTrips, PASSWORD } from './round-trips.mjs';
+import { CRON_CAPS, measureScale, SUBREQUEST_LIMIT, startScaleWorker } from './scale.mjs';
 import { BENCH_RATE_LIMIT, startStack } from './stack.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -185,6 +186,23 @@ async function main() {
   });
   assertNotReloaded(bench);
   assertNotReloaded(peer);
+  await peer.stop();
+  await bench.stop();
+
+  progress('scale: the real Worker on its own database, at 10 k, 100 k and 1 M rows');
+  const scaleWorker = await startScaleWorker(stack);
+  results.scale = {
+    rows: await measureScale({
+      worker: scaleWorker,
+      neon: stack.standins.neon,
+      passwordHash: workerd.phc,
+      password: workerd.password,
+      progress,
+    }),
+    subrequestLimit: SUBREQUEST_LIMIT,
+    caps: CRON_CAPS,
+  };
+  assertNotReloaded(scaleWorker);
   await stack.close();
   stack = undefined;
 

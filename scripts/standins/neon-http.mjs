@@ -1,6 +1,7 @@
 // A local stand-in for Neon's SQL-over-HTTP endpoint (what @neondatabase/serverless `neon()` talks to).
 // Same request headers, body and response shapes as Neon; backed by PGlite or a real Postgres server.
-// Routes under /_standin/ are ours (databases per test file, round-trip counts, fault injection).
+// Routes under /_standin/ are ours (databases per test file, round-trip counts and the statements counted,
+// fault injection).
 import http from 'node:http';
 import { createFaults, delay, listen, readBody, sendJson } from './http-kit.mjs';
 import {
@@ -14,6 +15,7 @@ export const DEFAULT_DATABASE = 'edgeauth';
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const FAULT_MODES = ['none', 'down', 'slow', 'error', 'malformed'];
+const RECENT_STATEMENTS = 200;
 
 /**
  * Starts the stand-in. `postgresUrl` selects a real server (its database name is the default
@@ -37,8 +39,13 @@ export async function startNeonHttp({
   const timers = new Set();
 
   const countFor = (name) => {
-    if (!stats.has(name)) stats.set(name, { requests: 0, queries: 0 });
+    if (!stats.has(name)) stats.set(name, { requests: 0, queries: 0, recent: [] });
     return stats.get(name);
+  };
+  /** The last statements per database, so the benchmark can EXPLAIN exactly what the Worker ran. */
+  const remember = (counts, statement) => {
+    counts.recent.push({ query: statement.query, params: statement.params ?? [] });
+    if (counts.recent.length > RECENT_STATEMENTS) counts.recent.shift();
   };
 
   function databaseOf(req) {
@@ -74,6 +81,7 @@ export async function startNeonHttp({
     try {
       if (Array.isArray(body?.queries)) {
         counts.queries += body.queries.length;
+        for (const statement of body.queries) remember(counts, statement);
         const results = await backend.batch(database, body.queries, {
           isolationLevel,
           readOnly: req.headers['neon-batch-read-only'],
@@ -85,6 +93,7 @@ export async function startNeonHttp({
         return sendJson(res, 400, { message: 'body must be {query, params} or {queries: [...]}' });
       }
       counts.queries += 1;
+      remember(counts, body);
       return sendJson(res, 200, await backend.query(database, body));
     } catch (error) {
       return sendJson(res, 400, errorBody(error));
@@ -140,7 +149,11 @@ export async function startNeonHttp({
     if (resource === 'fault' && req.method === 'POST') return configureFault(req, res);
     if (resource === 'stats' && req.method === 'GET') {
       const db = url.searchParams.get('db') ?? defaultDatabase;
-      return sendJson(res, 200, countFor(db));
+      const { requests, queries } = countFor(db);
+      return sendJson(res, 200, { requests, queries });
+    }
+    if (resource === 'statements' && req.method === 'GET') {
+      return sendJson(res, 200, { statements: countFor(url.searchParams.get('db') ?? defaultDatabase).recent });
     }
     if (resource === 'stats' && req.method === 'DELETE') {
       stats.clear();

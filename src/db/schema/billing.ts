@@ -91,6 +91,10 @@ export const subscriptions = pgTable(
       .where(sql`${t.status} in ('incomplete', 'trialing', 'active', 'past_due', 'unpaid', 'paused')`),
     index('subscriptions_user_id_idx').on(t.userId),
     index('subscriptions_period_end_idx').on(t.currentPeriodEnd),
+    // The hourly sweep's second query: past_due subscriptions whose grace period is over.
+    index('subscriptions_past_due_since_idx')
+      .on(t.pastDueSince)
+      .where(sql`${t.status} = 'past_due'`),
   ],
 );
 

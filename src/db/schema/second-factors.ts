@@ -63,6 +63,7 @@ export const mfaChallenges = pgTable(
   (t) => [
     uniqueIndex('mfa_challenges_token_hash_key').on(t.tokenHash),
     index('mfa_challenges_user_id_idx').on(t.userId),
+    index('mfa_challenges_expires_at_idx').on(t.expiresAt),
   ],
 );
 
