@@ -62,6 +62,21 @@ export async function measureWorkerdHashing(server) {
   };
 }
 
+/** CPU ms per hash with the no-SIMD build (/bench/hash-no-simd), for the record of what was tried. */
+export async function measureNoSimdHashing(server, n = 20) {
+  const pid = server.workerdPid();
+  const once = async (count) => {
+    const before = processCpuNanos(pid);
+    const response = await fetch(`${server.url}/bench/hash-no-simd?n=${count}`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`/bench/hash-no-simd?n=${count}: ${response.status}`);
+    return (processCpuNanos(pid) - before) / 1e6;
+  };
+  await once(1);
+  const empty = median([await once(0), await once(0), await once(0)]);
+  return { cpuMsPerHash: ((await once(n)) - empty) / n, hashes: n };
+}
+
 /** The same parameters in Node with the native library; also checks that workerd's PHC verifies natively. */
 export async function measureNativeHashing({ params, phc, password }, count = 60) {
   const options = {

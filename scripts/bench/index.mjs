@@ -6,7 +6,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureNativeHashing, measureWorkerdHashing, RSS_CHECKPOINTS } from './argon2.mjs';
+import {
+  measureNativeHashing,
+  measureNoSimdHashing,
+  measureWorkerdHashing,
+  RSS_CHECKPOINTS,
+} from './argon2.mjs';
 import { measureBundle } from './bundle.mjs';
 import { cpuPerRequest } from './cpu.mjs';
 import { createClient, expectStatus } from './http.mjs';
@@ -170,7 +175,7 @@ async function main() {
   progress('argon2: native reference');
   assertNotReloaded(bench);
   const native = await measureNativeHashing(workerd);
-  results.argon2 = { workerd, native };
+  results.argon2 = { workerd, native, noSimd: await measureNoSimdHashing(bench) };
   Object.assign(results, await measureRequests(bench, userEmail));
 
   progress('better-auth: its reference Worker (scripts/bench/better-auth/) beside the benchmark Worker');

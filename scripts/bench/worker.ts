@@ -1,6 +1,8 @@
 // The benchmark Worker: the real entry (src/index.ts, which serves createApp()) plus /bench/* routes in the
 // same isolate, so a bare Hono route and Argon2id can be measured beside the app without adding routes to it.
 // Run by `npm run bench` as `wrangler dev scripts/bench/worker.ts`: every other setting is wrangler.toml's.
+import noSimdModule from 'argon2id/dist/no-simd.wasm';
+import argon2id from 'argon2id/lib/argon2id.js';
 import { Hono } from 'hono';
 import { type Config, parseEnv } from '../../src/env';
 import worker from '../../src/index';
@@ -17,6 +19,17 @@ const TOKEN_CLAIMS = {
   sessionId: '7b0e4f8a-1c2d-4e3f-9a5b-6c7d8e9f0a1b',
   emailVerified: true,
 };
+// What issue 16 asked to try beside the SIMD build the app uses: the package's other (no-SIMD) build, at
+// the app's parameters and with the same one-instance-per-isolate memory.
+let noSimd: Promise<{ memory: WebAssembly.Memory; instance: WebAssembly.Instance }> | undefined;
+function noSimdWasm() {
+  noSimd ??= (async () => {
+    const memory = new WebAssembly.Memory({ initial: 1040, maximum: 65_536 });
+    return { memory, instance: await WebAssembly.instantiate(noSimdModule, { env: { memory } }) };
+  })();
+  return noSimd;
+}
+
 const configs = new Map<string, Config>();
 /** The app's configuration with ACCESS_TOKEN_ALG as asked (parsed once per algorithm). */
 function configFor(env: Env, alg: 'ES256' | 'HS256'): Config {
@@ -46,6 +59,19 @@ const bench = new Hono<{ Bindings: Env }>()
       params: hasher.params,
       memory_bytes: await hasherMemoryBytes(),
     });
+  })
+  .get('/bench/hash-no-simd', async (c) => {
+    const n = Math.min(Math.max(Number(c.req.query('n') ?? 1) || 0, 0), MAX_HASHES_PER_REQUEST);
+    const { memoryKiB, passes, parallelism } = hasher.params;
+    const password = new TextEncoder().encode(PASSWORD);
+    for (let i = 0; i < n; i++) {
+      const salt = crypto.getRandomValues(new Uint8Array(16));
+      argon2id(
+        { password, salt, memorySize: memoryKiB, passes, parallelism, tagLength: 32 },
+        await noSimdWasm(),
+      );
+    }
+    return c.json({ n });
   })
   .get('/bench/memory', async (c) => c.json({ memory_bytes: await hasherMemoryBytes() }))
   // Signs n access tokens as /login and /refresh-token do, under ?alg= (ES256 default, or HS256).
