@@ -62,19 +62,25 @@ export async function measureWorkerdHashing(server) {
   };
 }
 
-/** CPU ms per hash with the no-SIMD build (/bench/hash-no-simd), for the record of what was tried. */
-export async function measureNoSimdHashing(server, n = 20) {
+/**
+ * CPU ms per hash of another build at the app's parameters, through the benchmark Worker's
+ * /bench/hash-argon2id?build= route (simd, no-simd): the argon2id package the app used before, the record of
+ * what was tried for the 3× budget.
+ */
+export async function measureOtherBuild(server, build, n = 20) {
   const pid = server.workerdPid();
+  let phc = null;
   const once = async (count) => {
     const before = processCpuNanos(pid);
-    const response = await fetch(`${server.url}/bench/hash-no-simd?n=${count}`);
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`/bench/hash-no-simd?n=${count}: ${response.status}`);
+    const response = await fetch(`${server.url}/bench/hash-argon2id?build=${build}&n=${count}`);
+    const body = await response.json();
+    if (response.status !== 200) throw new Error(`/bench/hash-argon2id?build=${build}: ${response.status}`);
+    phc = body.phc ?? phc;
     return (processCpuNanos(pid) - before) / 1e6;
   };
   await once(1);
   const empty = median([await once(0), await once(0), await once(0)]);
-  return { cpuMsPerHash: ((await once(n)) - empty) / n, hashes: n };
+  return { build, cpuMsPerHash: ((await once(n)) - empty) / n, hashes: n, phc };
 }
 
 /** The same parameters in Node with the native library; also checks that workerd's PHC verifies natively. */

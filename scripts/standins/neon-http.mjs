@@ -153,7 +153,9 @@ export async function startNeonHttp({
       return sendJson(res, 200, { requests, queries });
     }
     if (resource === 'statements' && req.method === 'GET') {
-      return sendJson(res, 200, { statements: countFor(url.searchParams.get('db') ?? defaultDatabase).recent });
+      return sendJson(res, 200, {
+        statements: countFor(url.searchParams.get('db') ?? defaultDatabase).recent,
+      });
     }
     if (resource === 'stats' && req.method === 'DELETE') {
       stats.clear();

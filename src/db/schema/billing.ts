@@ -92,9 +92,7 @@ export const subscriptions = pgTable(
     index('subscriptions_user_id_idx').on(t.userId),
     index('subscriptions_period_end_idx').on(t.currentPeriodEnd),
     // The hourly sweep's second query: past_due subscriptions whose grace period is over.
-    index('subscriptions_past_due_since_idx')
-      .on(t.pastDueSince)
-      .where(sql`${t.status} = 'past_due'`),
+    index('subscriptions_past_due_since_idx').on(t.pastDueSince).where(sql`${t.status} = 'past_due'`),
   ],
 );
 

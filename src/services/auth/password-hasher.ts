@@ -1,8 +1,6 @@
 // Argon2id password hashing in WebAssembly, inside workerd. Hashes are PHC strings, so hashes made
 // elsewhere (passlib, libsodium, node-argon2) verify, and stronger parameters apply on next login.
-import noSimdModule from 'argon2id/dist/no-simd.wasm';
-import simdModule from 'argon2id/dist/simd.wasm';
-import argon2id from 'argon2id/lib/argon2id.js';
+import argon2Module from '@phi-ag/argon2/argon2.wasm';
 import { constantTimeEqual, fromBase64, randomBytes, toBase64 } from '../../lib/crypto';
 
 export interface Argon2Params {
@@ -19,32 +17,33 @@ const TAG_BYTES = 32;
 // Parameters we refuse to run when verifying a stored hash, so a corrupted row cannot exhaust memory.
 const MAX_MEMORY_KIB = 65_536;
 const MAX_PASSES = 10;
-// The WASM build needs at least 8 bytes of password; shorter ones can only fail.
-const MIN_PASSWORD_BYTES = 8;
 
-// The WASM build declares a minimum of 1040 pages (65 MiB); it grows only if parameters need more.
-const INITIAL_PAGES = 1040;
-
-interface Argon2Wasm {
+/** The exports of the reference C build: `argon2_hash` (libargon2's), the allocator, the memory. */
+interface Argon2Exports {
   memory: WebAssembly.Memory;
-  instance: WebAssembly.Instance;
+  _initialize(): void;
+  malloc(size: number): number;
+  free(pointer: number): void;
+  // (t_cost, m_cost, parallelism, pwd, pwdlen, salt, saltlen, hash, hashlen, encoded, encodedlen, type, version)
+  argon2_hash(...args: number[]): number;
 }
 
-// One WASM instance and one memory per isolate, created on first use (not at startup, which must
-// stay under a second) and reused for every hash: a fresh instance per hash leaks its memory in workerd.
-let wasm: Promise<Argon2Wasm> | undefined;
+const ARGON2ID_TYPE = 2;
+const ARGON2_VERSION_13 = 0x13;
 
-function loadWasm(): Promise<Argon2Wasm> {
+// libargon2 itself, built for WASM with SIMD (the .wasm of @phi-ag/argon2): the whole block loop runs inside
+// WASM. It is called here directly, bytes in and bytes out; the package's own wrapper passes a string's
+// UTF-16 length as its byte length, which would truncate non-ASCII passwords. One instance per isolate,
+// created on first use (not at startup, which must stay under a second) and reused for every hash; its
+// allocator reuses the block memory, so the memory stays flat.
+let wasm: Promise<Argon2Exports> | undefined;
+
+function loadWasm(): Promise<Argon2Exports> {
   wasm ??= (async () => {
-    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: 65_536 });
-    const imports = { env: { memory } };
-    let instance: WebAssembly.Instance;
-    try {
-      instance = await WebAssembly.instantiate(simdModule, imports);
-    } catch {
-      instance = await WebAssembly.instantiate(noSimdModule, imports);
-    }
-    return { memory, instance };
+    const instance = await WebAssembly.instantiate(argon2Module);
+    const exports = instance.exports as unknown as Argon2Exports;
+    exports._initialize();
+    return exports;
   })();
   return wasm;
 }
@@ -75,18 +74,46 @@ function formatPhc(params: Argon2Params, salt: Uint8Array, tag: Uint8Array): str
   return `$argon2id$v=19$m=${params.memoryKiB},t=${params.passes},p=${params.parallelism}$${b64(salt)}$${b64(tag)}`;
 }
 
-async function derive(password: Uint8Array, salt: Uint8Array, params: Argon2Params, tagLength: number) {
-  return argon2id(
-    {
-      password,
-      salt,
-      memorySize: params.memoryKiB,
-      passes: params.passes,
-      parallelism: params.parallelism,
+async function derive(password: string, salt: Uint8Array, params: Argon2Params, tagLength: number) {
+  const argon2 = await loadWasm();
+  const secret = encoder.encode(password);
+  const pointers: number[] = [];
+  const place = (bytes: Uint8Array | number) => {
+    const length = typeof bytes === 'number' ? bytes : bytes.byteLength;
+    const pointer = argon2.malloc(Math.max(length, 1));
+    if (pointer === 0) throw new Error('argon2: out of WASM memory');
+    pointers.push(pointer);
+    if (typeof bytes !== 'number') new Uint8Array(argon2.memory.buffer, pointer, length).set(bytes);
+    return pointer;
+  };
+  const passwordAt = place(secret);
+  try {
+    const saltAt = place(salt);
+    const tagAt = place(tagLength);
+    const { memoryKiB, passes, parallelism } = params;
+    const status = argon2.argon2_hash(
+      passes,
+      memoryKiB,
+      parallelism,
+      passwordAt,
+      secret.byteLength,
+      saltAt,
+      salt.byteLength,
+      tagAt,
       tagLength,
-    },
-    await loadWasm(),
-  );
+      0,
+      0,
+      ARGON2ID_TYPE,
+      ARGON2_VERSION_13,
+    );
+    if (status !== 0) throw new Error(`argon2: error ${status}`);
+    // Read after the call: the memory may have grown, which replaces its buffer.
+    return new Uint8Array(argon2.memory.buffer, tagAt, tagLength).slice();
+  } finally {
+    // The password's copy is wiped before its memory is reused.
+    new Uint8Array(argon2.memory.buffer, passwordAt, secret.byteLength).fill(0);
+    for (const pointer of pointers) argon2.free(pointer);
+  }
 }
 
 export interface VerifyResult {
@@ -102,17 +129,16 @@ export class PasswordHasher {
 
   async hash(password: string): Promise<string> {
     const salt = randomBytes(SALT_BYTES);
-    return formatPhc(this.params, salt, await derive(encoder.encode(password), salt, this.params, TAG_BYTES));
+    return formatPhc(this.params, salt, await derive(password, salt, this.params, TAG_BYTES));
   }
 
   async verify(phc: string | null, password: string): Promise<VerifyResult> {
     const parsed = phc ? parsePhc(phc) : null;
-    const bytes = encoder.encode(password);
-    if (!parsed || bytes.byteLength < MIN_PASSWORD_BYTES) {
+    if (!parsed) {
       await this.burn();
       return { ok: false, needsRehash: false };
     }
-    const tag = await derive(bytes, parsed.salt, parsed.params, parsed.tag.byteLength);
+    const tag = await derive(password, parsed.salt, parsed.params, parsed.tag.byteLength);
     const ok = constantTimeEqual(tag, parsed.tag);
     const current = parsed.params;
     const needsRehash =
@@ -132,7 +158,7 @@ export class PasswordHasher {
     this.dummy ??= this.hash(toBase64(randomBytes(24)));
     const phc = await this.dummy;
     const parsed = parsePhc(phc)!;
-    await derive(encoder.encode('not-the-password'), parsed.salt, parsed.params, TAG_BYTES);
+    await derive('not-the-password', parsed.salt, parsed.params, TAG_BYTES);
   }
 }
 
