@@ -350,6 +350,7 @@ export async function measurePairs({ ours, peer, neon, userEmail, loadSettings, 
       roundTrips: trips.requests,
       queries: trips.queries,
       cpuMs: cpuMs - (route.hashes ?? 0) * hashMs[side.name],
+      totalCpuMs: cpuMs,
       load: await load(side, route, settings),
       settings,
     };
