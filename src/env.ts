@@ -99,6 +99,9 @@ const schema = z
     VALIDATION_TOKEN_EXPIRE: seconds(900),
     REFRESH_REUSE_GRACE_SECONDS: seconds(30),
     REAUTH_MAX_AGE_SECONDS: seconds(600),
+    // How long a session check (and the account data read with it) may be served from isolate memory;
+    // 0 asks the database on every request. Capped so that revocation never lags by minutes.
+    AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
     MFA_SECRET_KEY: optionalText.pipe(secret.optional()),
     PASSKEY_RP_ID: optionalText.pipe(
       z

@@ -6,6 +6,7 @@ import { Redis } from '@upstash/redis/cloudflare';
 import { createDatabase, type Database } from './db/client';
 import { type Config, parseEnv } from './env';
 import { type Clock, systemClock } from './lib/clock';
+import { AuthCache } from './services/auth/auth-cache';
 import { PasswordHasher } from './services/auth/password-hasher';
 import { createStripeGateway, type StripeGateway } from './services/billing/stripe-client';
 import { type EmailJob, enqueueEmail } from './services/mail/jobs';
@@ -27,11 +28,15 @@ export interface Services {
   sendEmail: (to: string, job: EmailJob, secret?: string) => Promise<void>;
   deadLetters: Queue;
   ctx: ExecutionContext;
+  /** This Worker's (isolate's) session and account cache; see services/auth/auth-cache.ts. */
+  authCache: AuthCache;
 }
 
 /** What the Worker is built with (src/worker.ts); tests pass a clock they control. */
 export interface WorkerOptions {
   clock?: Clock;
+  /** Shared by every request the Worker serves; createWorker() makes one. */
+  authCache?: AuthCache;
 }
 
 type IsolateServices = Pick<Services, 'redis' | 'rateLimiter' | 'stripe' | 'oauth' | 'mailRelay'>;
@@ -74,5 +79,6 @@ export function createServices(env: Env, ctx: ExecutionContext, options: WorkerO
     sendEmail: (to, job, secret) => enqueueEmail(env.EMAIL_QUEUE, config, to, job, secret),
     deadLetters: env.EMAIL_DLQ,
     ctx,
+    authCache: options.authCache ?? new AuthCache(),
   };
 }

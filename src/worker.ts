@@ -5,8 +5,11 @@ import { log } from './lib/log';
 import { consumeEmails } from './queue/email-consumer';
 import { EMAIL_QUEUE } from './queue/names';
 import { createServices, type WorkerOptions } from './services';
+import { AuthCache } from './services/auth/auth-cache';
 
-export function createWorker(options: WorkerOptions = {}) {
+export function createWorker(workerOptions: WorkerOptions = {}) {
+  // One cache per Worker: in production, per isolate.
+  const options = { ...workerOptions, authCache: workerOptions.authCache ?? new AuthCache() };
   const app = createApp(options);
   return {
     fetch: app.fetch,

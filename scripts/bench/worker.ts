@@ -19,6 +19,13 @@ const TOKEN_CLAIMS = {
   userId: '2f0a3c1e-5b7d-4e9a-8c3f-1d2e3f4a5b6c',
   sessionId: '7b0e4f8a-1c2d-4e3f-9a5b-6c7d8e9f0a1b',
   emailVerified: true,
+  // What a subscriber's token carries: as large as the claim gets for a plan with a few features.
+  entitlements: {
+    plan_code: 'pro-monthly',
+    tier: 'pro' as const,
+    features: ['api-access', 'priority-support', 'exports'],
+    access_until: '2027-01-01T00:00:00.000Z',
+  },
 };
 // The builds issue 16 had tried before the app's (the reference C for WASM, @phi-ag/argon2): the argon2id
 // package (a devDependency now), whose JS drives the block loop and calls WASM per block, in its SIMD and

@@ -1,5 +1,8 @@
 // Bearer authentication: a valid access token whose session is still live and whose user is active.
 // Failures answer 401 with WWW-Authenticate (RFC 6750), or 403 for a disabled or unverified account.
+// GET and HEAD may take the session check, and the reads marked cacheAs, from the auth cache
+// (services/auth/auth-cache.ts) for AUTH_CACHE_TTL_SECONDS; every other method asks the database and
+// then forgets what the cache held for the user, so their next read sees their write.
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
@@ -8,6 +11,8 @@ import { AppError, type ErrorCode } from '../errors';
 import { verifyAccessToken } from '../services/auth/access-tokens';
 import { assertRecentAuthentication } from '../services/auth/reauthentication';
 import { userWithSessionQuery } from '../services/auth/users';
+
+type SessionCheck = Awaited<ReturnType<typeof userWithSessionQuery>>[number];
 
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
@@ -36,14 +41,23 @@ export interface Preload<Rows> {
   /** The rows read for this request, or undefined when this preload did not run. */
   readFor(c: Context): Rows | undefined;
   keep(c: Context, rows: Rows): void;
+  /**
+   * Set on a read that depends on nothing but the user (no parameters): GETs may then take its rows from
+   * the auth cache, under this key, like the session check itself.
+   */
+  cacheAs?: string;
 }
 
 /** A Preload for requireAuth({ preload }); define it once per read, next to the route that uses it. */
-export function definePreload<Rows>(query: Preload<Rows>['query']): Preload<Rows> {
+export function definePreload<Rows>(
+  query: Preload<Rows>['query'],
+  { cacheAs }: { cacheAs?: string } = {},
+): Preload<Rows> {
   // Keyed by the request, so rows never outlive it or reach another one.
   const read = new WeakMap<Request, { rows: Rows }>();
   return {
     query,
+    cacheAs,
     rowsOf(c) {
       const found = read.get(c.req.raw);
       if (!found) throw new Error('rowsOf() used on a route without this preload');
@@ -67,7 +81,7 @@ export function requireAuth<Rows>({
   preload?: Preload<Rows>;
 } = {}) {
   return createMiddleware<AppEnv>(async function requireAuthMiddleware(c, next) {
-    const { config, clock, db } = c.var.services;
+    const { config, clock, db, authCache } = c.var.services;
     const header = c.req.header('authorization');
     if (!header) throw unauthorized('UNAUTHORIZED', 'Not authenticated');
     const token = BEARER.exec(header.trim())?.[1];
@@ -79,13 +93,35 @@ export function requireAuth<Rows>({
         : unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
     }
     const { userId, sessionId } = verifiedToken.claims;
-    const extra = preload?.query(c, userId, sessionId);
-    const [rows, preloaded] = extra
-      ? await db.batch([userWithSessionQuery(db, userId, sessionId), extra])
-      : [await userWithSessionQuery(db, userId, sessionId), undefined];
-    const found = rows[0];
+    const now = clock.now();
+    const ttlMs = config.AUTH_CACHE_TTL_SECONDS * 1000;
+    const safe = c.req.method === 'GET' || c.req.method === 'HEAD';
+    // Only reads use the cache; a write always checks the database, and then forgets the user's entries.
+    const cacheable = safe && ttlMs > 0 && (!preload || preload.cacheAs !== undefined);
+    const sessionKey = `session:${sessionId}`;
+    let found = cacheable ? authCache.get<SessionCheck>(userId, sessionKey, now.getTime(), ttlMs) : undefined;
+    // A cached expiry may have been extended by a refresh elsewhere: only the database says it passed.
+    if (found && found.sessionExpiresAt <= now) found = undefined;
+    let preloaded =
+      found && preload?.cacheAs
+        ? authCache.get<Rows>(userId, preload.cacheAs, now.getTime(), ttlMs)
+        : undefined;
+    if (!found || (preload && preloaded === undefined)) {
+      const ticket = authCache.ticket();
+      const extra = preload?.query(c, userId, sessionId);
+      const [rows, extraRows] = extra
+        ? await db.batch([userWithSessionQuery(db, userId, sessionId), extra])
+        : [await userWithSessionQuery(db, userId, sessionId), undefined];
+      found = rows[0];
+      preloaded = extraRows;
+      if (cacheable && found) {
+        authCache.set(userId, sessionKey, found, ticket, now.getTime());
+        if (preload?.cacheAs && extra)
+          authCache.set(userId, preload.cacheAs, extraRows, ticket, now.getTime());
+      }
+    }
     if (!found) throw unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');
-    if (found.sessionRevokedAt || found.sessionExpiresAt <= clock.now()) {
+    if (found.sessionRevokedAt || found.sessionExpiresAt <= now) {
       throw unauthorized('SESSION_REVOKED', 'This session has been signed out', 'invalid_token');
     }
     if (!found.user.isActive) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
@@ -94,9 +130,14 @@ export function requireAuth<Rows>({
     }
     if (recent) assertRecentAuthentication(c.var.services, found.sessionAuthenticatedAt);
     c.set('auth', { user: found.user, sessionId, authenticatedAt: found.sessionAuthenticatedAt });
-    if (extra && preload) preload.keep(c, preloaded);
+    if (preload && preloaded !== undefined) preload.keep(c, preloaded as Rows);
     c.set('userId', userId);
-    await next();
+    if (safe) return next();
+    try {
+      await next();
+    } finally {
+      authCache.forget(userId);
+    }
   });
 }
 

@@ -3,14 +3,15 @@ import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { isAdmin } from '../services/auth/users';
-import { accessOf } from '../services/billing/access';
+import { entitlementOf } from '../services/billing/access';
 import { type PlanTier, TIER_RANK } from '../services/billing/plan-catalog';
 import { currentSubscription, currentSubscriptionQuery } from '../services/billing/subscriptions';
 import { authOf, definePreload } from './auth';
 
 /** Pair with requireSubscription(): reads the subscription in the session check's round trip. */
-export const preloadSubscription = definePreload((c, userId) =>
-  currentSubscriptionQuery(c.var.services.db, userId),
+export const preloadSubscription = definePreload(
+  (c, userId) => currentSubscriptionQuery(c.var.services.db, userId),
+  { cacheAs: 'subscription' },
 );
 
 /** After requireAuth(): verified accounts listed in ADMIN_EMAILS (or flagged is_admin). */
@@ -35,23 +36,12 @@ export function requireSubscription({ minTier = 'free' }: { minTier?: PlanTier }
     const current = preloaded
       ? (preloaded[0] ?? null)
       : await currentSubscription(services, authOf(c).user.id);
-    const access = accessOf(
-      current?.subscription ?? null,
-      services.clock.now(),
-      services.config.PAST_DUE_GRACE_DAYS,
-    );
-    if (!current || !access.hasAccess) {
-      throw new AppError('SUBSCRIPTION_REQUIRED', 'An active subscription is required');
-    }
-    if (TIER_RANK[current.plan.tier] < TIER_RANK[minTier]) {
+    const granted = entitlementOf(current, services.clock.now(), services.config.PAST_DUE_GRACE_DAYS);
+    if (!granted) throw new AppError('SUBSCRIPTION_REQUIRED', 'An active subscription is required');
+    if (TIER_RANK[granted.tier] < TIER_RANK[minTier]) {
       throw new AppError('SUBSCRIPTION_REQUIRED', `The ${minTier} tier or higher is required`);
     }
-    c.set('entitlement', {
-      tier: current.plan.tier,
-      features: current.plan.features,
-      accessUntil: access.accessUntil,
-      planCode: current.plan.code,
-    });
+    c.set('entitlement', granted);
     await next();
   });
 }

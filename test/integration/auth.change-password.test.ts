@@ -34,6 +34,7 @@ async function sessionFor(userId: string): Promise<string> {
     userId,
     sessionId: session.sessionId,
     emailVerified: true,
+    entitlements: null,
   });
   return token;
 }

@@ -23,8 +23,45 @@ export interface AccessTokenClaims extends JWTPayload {
   sid: string;
   typ: 'access';
   email_verified: boolean;
+  /**
+   * What GET /billing/entitlements answered when the token was issued (at sign-in or /refresh-token):
+   * null without a subscription that grants access. Use hasFeature()/accessOf() to read it.
+   */
+  entitlements: Entitlements | null;
   exp: number;
   iat: number;
+}
+
+/** The plan a token's user had access to when it was issued. */
+export interface Entitlements {
+  plan_code: string;
+  tier: 'free' | 'pro' | 'vip';
+  features: string[];
+  /** ISO 8601; null for a subscription without an end (none today, kept for forward compatibility). */
+  access_until: string | null;
+}
+
+/**
+ * The token's entitlements if they still hold at `now`: null once `access_until` has passed, even
+ * while the token itself is still valid. The claim may be up to one access-token lifetime old.
+ */
+export function accessOf(
+  claims: Pick<AccessTokenClaims, 'entitlements'>,
+  now = new Date(),
+): Entitlements | null {
+  const granted = claims.entitlements;
+  if (!granted) return null;
+  if (granted.access_until !== null && Date.parse(granted.access_until) <= now.getTime()) return null;
+  return granted;
+}
+
+/** Whether the token's plan unlocks `feature` at `now`. */
+export function hasFeature(
+  claims: Pick<AccessTokenClaims, 'entitlements'>,
+  feature: string,
+  now = new Date(),
+) {
+  return accessOf(claims, now)?.features.includes(feature) ?? false;
 }
 
 /** Why a token was refused: `expired` (refresh and retry) or `invalid` (not ours, tampered, wrong kind). */
@@ -77,11 +114,28 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
     if (payload.typ !== 'access' || typeof payload.sid !== 'string') {
       throw new AccessTokenError('invalid', 'Not an access token');
     }
-    return { ...payload, email_verified: payload.email_verified === true } as AccessTokenClaims;
+    return {
+      ...payload,
+      email_verified: payload.email_verified === true,
+      entitlements: entitlementsOf(payload.entitlements),
+    } as AccessTokenClaims;
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;
     if (error instanceof errors.JWTExpired)
       throw new AccessTokenError('expired', 'The access token has expired');
     throw new AccessTokenError('invalid', error instanceof Error ? error.message : 'Invalid access token');
   }
+}
+
+/** The claim as issued, or null when absent (a token from before the claim existed) or malformed. */
+function entitlementsOf(value: unknown): Entitlements | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const claim = value as Record<string, unknown>;
+  const valid =
+    typeof claim.plan_code === 'string' &&
+    (claim.tier === 'free' || claim.tier === 'pro' || claim.tier === 'vip') &&
+    Array.isArray(claim.features) &&
+    claim.features.every((feature) => typeof feature === 'string') &&
+    (claim.access_until === null || typeof claim.access_until === 'string');
+  return valid ? (claim as unknown as Entitlements) : null;
 }

@@ -12,7 +12,9 @@ import { AUTH_ERRORS, problemResponses, STRIPE_ERRORS } from '../openapi/problem
 import { DeactivatedSchema, DeactivateSchema, MeSchema } from './schemas';
 
 /** Read in the same round trip as the session check. */
-const preloadSecondFactors = definePreload((c, userId) => secondFactorsQuery(c.var.services, userId));
+const preloadSecondFactors = definePreload((c, userId) => secondFactorsQuery(c.var.services, userId), {
+  cacheAs: 'second-factors',
+});
 
 const me = createRoute({
   method: 'get',

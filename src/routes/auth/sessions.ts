@@ -129,8 +129,9 @@ const logoutAll = createRoute({
 });
 
 /** GET /sessions reads the list with the session check: one round trip. */
-const preloadSessions = definePreload((c, userId) =>
-  listLiveSessions(c.var.services.db, userId, c.var.services.clock.now()),
+const preloadSessions = definePreload(
+  (c, userId) => listLiveSessions(c.var.services.db, userId, c.var.services.clock.now()),
+  { cacheAs: 'sessions' },
 );
 
 const list = createRoute({

@@ -205,15 +205,4 @@ export const subscriptionRoutes = new OpenAPIHono<AppEnv>()
     const page = c.req.valid('query');
     return c.json(toPaymentsPage(preloadPaymentsPage.rowsOf(c).rows, page), 200);
   })
-  .openapi(entitlements, (c) => {
-    const entitlement = c.get('entitlement')!;
-    return c.json(
-      {
-        plan_code: entitlement.planCode,
-        tier: entitlement.tier,
-        features: entitlement.features,
-        access_until: entitlement.accessUntil?.toISOString() ?? null,
-      },
-      200,
-    );
-  });
+  .openapi(entitlements, (c) => c.json(c.get('entitlement')!, 200));

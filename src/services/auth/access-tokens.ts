@@ -6,6 +6,7 @@
 import { createLocalJWKSet, errors, importJWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from 'jose';
 import { type Config, ConfigError, type PublicSigningKey } from '../../env';
 import { randomToken } from '../../lib/crypto';
+import type { PublicEntitlement } from '../billing/access';
 
 export const ACCESS_TOKEN_TYPE = 'access';
 
@@ -98,13 +99,22 @@ export async function publishedKeys(config: TokenConfig): Promise<{ keys: Public
 
 export const accessTokenAudience = (config: Pick<Config, 'APP_NAME'>) => `${config.APP_NAME}:api`;
 
-export async function issueAccessToken(config: TokenConfig, now: Date, claims: AccessClaims) {
+/**
+ * `entitlements` is what GET /billing/entitlements answered when the token was issued (null: no access),
+ * so a resource server can gate features with the token alone; it may be one token lifetime old.
+ */
+export async function issueAccessToken(
+  config: TokenConfig,
+  now: Date,
+  claims: AccessClaims & { entitlements: PublicEntitlement | null },
+) {
   const keys = await keysOf(config);
   const issuedAt = Math.floor(now.getTime() / 1000);
   const token = await new SignJWT({
     sid: claims.sessionId,
     typ: ACCESS_TOKEN_TYPE,
     email_verified: claims.emailVerified,
+    entitlements: claims.entitlements,
   })
     .setProtectedHeader({ alg: keys.alg, typ: 'JWT', ...(keys.kid ? { kid: keys.kid } : {}) })
     .setSubject(claims.userId)

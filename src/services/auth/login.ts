@@ -6,6 +6,8 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { users } from '../../db/schema';
 import { AppError } from '../../errors';
 import type { Services } from '../../services';
+import { entitlementOf } from '../billing/access';
+import { type CurrentSubscription, currentSubscriptionQuery } from '../billing/subscriptions';
 import { issueAccessToken } from './access-tokens';
 import { newChallenge, type SecondFactorMethod } from './mfa-login';
 import { type ClientInfo, startSession } from './sessions';
@@ -51,26 +53,47 @@ export async function signIn(
     grantedFor: { passwordHash: user.passwordHash },
     unlessSecondFactor: challenge,
   });
-  const [started] = await s.db.batch([session.statement, ...alsoRun]);
-  const row = started.rows[0];
+  const { row, current } = await runSessionStart(s, user.id, session.statement, alsoRun);
   if (row?.challenge_id)
     return { mfaRequired: true, mfaToken: challenge.token, methods: challenge.methods, user };
   if (!row?.session_id) throw invalidCredentials();
-  return grantFor(s, user, session, now);
+  return grantFor(s, user, session, now, current);
 }
 
-/** Tokens for a session that has just started. */
+/**
+ * Runs a session's start (with `alsoRun`) and reads the user's subscription for the token's
+ * entitlement claim, in one round trip.
+ */
+export async function runSessionStart<Row>(
+  s: Services,
+  userId: string,
+  start: BatchItem<'pg'> & PromiseLike<{ rows: Row[] }>,
+  alsoRun: BatchItem<'pg'>[] = [],
+): Promise<{ row: Row | undefined; current: CurrentSubscription | null }> {
+  const [started, subscription] = await s.db.batch([
+    start,
+    currentSubscriptionQuery(s.db, userId),
+    ...alsoRun,
+  ]);
+  return { row: started.rows[0], current: subscription[0] ?? null };
+}
+
+/** Tokens for a session that has just started; `current` is the user's subscription, read with it. */
 export async function grantFor(
   s: Services,
   user: UserRow,
   session: { sessionId: string; refreshToken: string },
   now: Date,
+  current: CurrentSubscription | null,
 ): Promise<SessionGrant> {
   const access = await issueAccessToken(s.config, now, {
     userId: user.id,
     sessionId: session.sessionId,
     emailVerified: user.isVerified,
+    entitlements: entitlementOf(current, now, s.config.PAST_DUE_GRACE_DAYS),
   });
+  // A new session is a change to the account: this isolate's cached session list forgets it.
+  s.authCache.forget(user.id);
   return {
     accessToken: access.token,
     expiresIn: access.expiresIn,

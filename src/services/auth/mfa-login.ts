@@ -8,7 +8,7 @@ import { keyedHash, randomToken } from '../../lib/crypto';
 import { withDeadline } from '../../lib/deadline';
 import type { Services } from '../../services';
 import type { LimitWindow } from '../rate-limiter';
-import { grantFor, type SessionGrant } from './login';
+import { grantFor, runSessionStart, type SessionGrant } from './login';
 import { hashRecoveryCode, unsealTotpSecret } from './second-factors';
 import { type ClientInfo, startSession } from './sessions';
 import { matchingStep } from './totp';
@@ -94,8 +94,8 @@ export async function completeSecondFactor(
       report: sql`exists (select 1 from locked) as had_challenge, exists (select 1 from consumed) as consumed`,
     },
   });
-  const [row] = (await session.statement).rows;
-  if (row?.session_id) return grantFor(s, user, session, now);
+  const { row, current } = await runSessionStart(s, user.id, session.statement);
+  if (row?.session_id) return grantFor(s, user, session, now, current);
   if (!row?.had_challenge || row.consumed) throw invalidToken();
   return failed(s, user.id);
 }

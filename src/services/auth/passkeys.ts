@@ -9,7 +9,7 @@ import { AppError } from '../../errors';
 import { randomToken, toBase64Url } from '../../lib/crypto';
 import type { Services } from '../../services';
 import { endHangingOff } from './account-lifecycle';
-import { grantFor, type SessionGrant } from './login';
+import { grantFor, runSessionStart, type SessionGrant } from './login';
 import { notify } from './second-factors';
 import { type ClientInfo, startSession } from './sessions';
 import { rowToUser, type UserRow } from './users';
@@ -305,8 +305,8 @@ export async function loginWithPasskey(
       report: sql`exists (select 1 from spent) as had_challenge`,
     },
   });
-  const [row] = (await session.statement).rows;
-  if (row?.session_id) return grantFor(s, user, session, now);
+  const { row, current } = await runSessionStart(s, user.id, session.statement);
+  if (row?.session_id) return grantFor(s, user, session, now, current);
   if (!row?.had_challenge) throw challengeGone();
   throw rejected('The passkey was used by another sign-in at the same moment; try again');
 }

@@ -49,6 +49,7 @@ export async function resetPassword(s: Services, { token, password }: { token: s
     select id, email, username from updated`);
   const user = rows[0];
   if (!user) throw new AppError('INVALID_EMAIL_TOKEN', 'This reset link is invalid or has expired');
+  s.authCache.forget(user.id);
   await s.sendEmail(user.email, {
     template: 'password_changed',
     data: { username: user.username, how: 'reset' },

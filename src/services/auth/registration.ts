@@ -151,6 +151,8 @@ export async function verifyEmail(s: Services, token: string): Promise<void> {
     )
     ${endHangingOff(sql`select id from first_proof`, now, { sessions: 'all', reason: 'mailbox_proven' })}
     select id from verified`);
-  if (rows.length === 0)
+  const [verified] = rows;
+  if (!verified)
     throw new AppError('INVALID_EMAIL_TOKEN', 'This verification link is invalid or has expired');
+  s.authCache.forget(verified.id);
 }

@@ -8,6 +8,8 @@ import type { Config } from '../../env';
 import { AppError } from '../../errors';
 import { constantTimeEqual, keyedHash, randomToken } from '../../lib/crypto';
 import type { Services } from '../../services';
+import { entitlementOf } from '../billing/access';
+import { type CurrentSubscription, currentSubscriptionQuery } from '../billing/subscriptions';
 import { issueAccessToken } from './access-tokens';
 
 type SessionConfig = Pick<
@@ -139,8 +141,15 @@ export interface RefreshedUser {
 }
 
 export type RotationResult =
-  | { kind: 'rotated'; refreshToken: string; sessionId: string; user: RefreshedUser }
-  | { kind: 'reused' }
+  | {
+      kind: 'rotated';
+      refreshToken: string;
+      sessionId: string;
+      user: RefreshedUser;
+      /** The user's subscription, read in the same round trip, for the entitlement claim. */
+      current: CurrentSubscription | null;
+    }
+  | { kind: 'reused'; userId: string }
   | { kind: 'invalid' };
 
 interface RotationRow extends Record<string, unknown> {
@@ -175,7 +184,7 @@ export async function rotateRefreshToken(
   const successorHash = await hashToken(config, successor);
   const graceStart = new Date(now.getTime() - config.REFRESH_REUSE_GRACE_SECONDS * 1000);
   const expiresAt = expiryFrom(config, now);
-  const { rows } = await db.execute<RotationRow>(sql`
+  const rotation = db.execute<RotationRow>(sql`
     with current_token as (
       select t.session_id, t.generation, t.rotated_at, t.expires_at as token_expires_at,
              s.revoked_at, s.expires_at as session_expires_at, s.user_id,
@@ -219,15 +228,18 @@ export async function rotateRefreshToken(
            exists (select 1 from granted) as granted,
            exists (select 1 from revoke_family) as theft
     from current_token`);
+  const owner = sql`(select ${sessions.userId} from ${sessions} where ${sessions.id} = ${sessionId})`;
+  const [{ rows }, subscription] = await db.batch([rotation, currentSubscriptionQuery(db, owner)]);
   const row = rows[0];
   if (!row) return { kind: 'invalid' };
-  if (row.theft) return { kind: 'reused' };
+  if (row.theft) return { kind: 'reused', userId: row.user_id };
   if (!row.granted) return { kind: 'invalid' };
   return {
     kind: 'rotated',
     refreshToken: successor,
     sessionId: row.session_id,
     user: { id: row.user_id, email: row.email, username: row.username, isVerified: row.is_verified },
+    current: subscription[0] ?? null,
   };
 }
 
@@ -237,6 +249,7 @@ export async function refreshSession(s: Services, refreshToken: string) {
   const now = s.clock.now();
   const rotation = await rotateRefreshToken(s.db, s.config, refreshToken, now);
   if (rotation.kind === 'reused') {
+    s.authCache.forget(rotation.userId);
     throw new AppError(
       'INVALID_REFRESH_TOKEN',
       'This refresh token was already used; the session has been revoked',
@@ -248,7 +261,10 @@ export async function refreshSession(s: Services, refreshToken: string) {
     userId: rotation.user.id,
     sessionId: rotation.sessionId,
     emailVerified: rotation.user.isVerified,
+    entitlements: entitlementOf(rotation.current, now, s.config.PAST_DUE_GRACE_DAYS),
   });
+  // The session's last use and expiry moved: this isolate's cached copies of it are stale.
+  s.authCache.forget(rotation.user.id);
   return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: rotation.refreshToken };
 }
 

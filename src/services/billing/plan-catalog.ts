@@ -48,8 +48,10 @@ export async function listActivePlans(s: Services): Promise<PlanRow[]> {
   return rows;
 }
 
+/** After a plan changes: the catalog, and every cached subscription that carries a plan. */
 export function forgetCachedPlans(s: Services) {
   planCache.delete(s.config.DATABASE_URL);
+  s.authCache.forgetAll();
 }
 
 export async function getPlan(s: Services, id: string, { includeRetired = false } = {}): Promise<PlanRow> {

@@ -89,13 +89,14 @@ export function upsertPaymentStatement(
 /** Who to tell about a subscription, read in the same batch as the writes. */
 export function notificationTargetStatement(db: Database, stripeSubscriptionId: string) {
   return db.execute<{
+    user_id: string;
     email: string;
     username: string;
     plan_name: string;
     current_period_end: string | null;
     is_active: boolean;
   }>(sql`
-    select u.email, u.username, u.is_active, p.name as plan_name, s.current_period_end::text
+    select u.id as user_id, u.email, u.username, u.is_active, p.name as plan_name, s.current_period_end::text
     from ${subscriptions} s join ${users} u on u.id = s.user_id join ${plans} p on p.id = s.plan_id
     where s.stripe_subscription_id = ${stripeSubscriptionId}`);
 }

@@ -1,6 +1,6 @@
 // The signed-in user's subscription: plan change with proration, cancel at period end, resume, the
 // customer portal, and the read side (current subscription, payments). Checkout is in checkouts.ts.
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { payments, plans, subscriptions } from '../../db/schema';
 import { AppError } from '../../errors';
 import { fromUnix } from '../../lib/time';
@@ -13,8 +13,11 @@ import { upsertSubscriptionStatement } from './subscription-sync';
 
 type SubscriptionRow = typeof subscriptions.$inferSelect;
 
-/** The user's live subscription if any, else the most recent one, with its plan: one query. */
-export function currentSubscriptionQuery(db: Services['db'], userId: string) {
+/**
+ * The user's live subscription if any, else the most recent one, with its plan: one query. `userId` may
+ * be an expression (the owner of a session, for a refresh that knows only the session).
+ */
+export function currentSubscriptionQuery(db: Services['db'], userId: string | SQL) {
   return db
     .select({ subscription: subscriptions, plan: plans })
     .from(subscriptions)

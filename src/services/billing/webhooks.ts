@@ -146,6 +146,8 @@ export async function handleWebhookEvent(s: Services, event: WebhookEvent): Prom
     });
     return 'ignored';
   }
+  // The subscription changed: this isolate's cached copy of it goes (others' within AUTH_CACHE_TTL_SECONDS).
+  s.authCache.forget(row.user_id);
   // A closed account keeps nothing it paid for: a live subscription is refused, and a paid invoice of
   // one already cancelled (a refusal that failed half-way) is refunded on its redelivery.
   if (!row.is_active && (isLive(subscription) || (invoice?.amount_paid ?? 0) > 0)) {
