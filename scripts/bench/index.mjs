@@ -12,11 +12,14 @@ import {
   measureWorkerdHashing,
   RSS_CHECKPOINTS,
 } from './argon2.mjs';
-import { measureBundle } from './bundle.mjs';
+import { BARE_WORKER, measureBundle } from './bundle.mjs';
 import { cpuPerRequest } from './cpu.mjs';
 import { createClient, expectStatus } from './http.mjs';
 import { LOAD, measureLoad, refreshChains } from './load.mjs';
 import { measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
+
+const RESOURCE_SERVER = 'scripts/bench/resource-server.ts';
+
 import { renderTable } from './report.mjs';
 import { measureRoundTrips, PASSWORD } from './round-trips.mjs';
 import { CRON_CAPS, measureScale, SUBREQUEST_LIMIT, startScaleWorker } from './scale.mjs';
@@ -181,8 +184,28 @@ async function main() {
 
   progress('better-auth: its reference Worker (scripts/bench/better-auth/) beside the benchmark Worker');
   const peer = await startPeer({ stack, root });
+  progress('pairs: edgeauth at AUTH_CACHE_TTL_SECONDS=0, a resource server, the bare Hono Worker');
+  const uncached = await stack.startWorker({
+    label: 'bench-uncached',
+    script: 'scripts/bench/worker.ts',
+    vars: { AUTH_CACHE_TTL_SECONDS: '0' },
+  });
+  const resource = await stack.startWorker({
+    label: 'resource-server',
+    script: RESOURCE_SERVER,
+    vars: { ISSUER: bench.url, AUDIENCE: 'edgeauth:api', JWKS_URL: `${bench.url}/.well-known/jwks.json` },
+    healthPath: '/bench/bare',
+  });
+  const bareHono = await stack.startWorker({
+    label: 'bare-hono',
+    script: BARE_WORKER,
+    healthPath: '/bench/bare',
+  });
   results.pairs = await measurePairs({
     ours: bench,
+    uncached,
+    resource,
+    bareHono,
     peer,
     neon: stack.standins.neon,
     userEmail,
@@ -192,6 +215,10 @@ async function main() {
   });
   assertNotReloaded(bench);
   assertNotReloaded(peer);
+  for (const worker of [uncached, resource, bareHono]) {
+    assertNotReloaded(worker);
+    await worker.stop();
+  }
   await peer.stop();
   await bench.stop();
 

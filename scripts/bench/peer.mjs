@@ -18,6 +18,7 @@ const CPU_COUNT = { light: 200, small: 30 };
  * sign-out, whose every request spends a session that took a sign-in, and so a hash, to make.
  */
 const SMALL_LOAD = { requests: 200, warmup: 20 };
+export const AUTH_CACHE_DEFAULT = 5;
 
 /** Creates the peer's database (better-auth's own tables, schema.sql) and starts its Worker. */
 export async function startPeer({ stack, root }) {
@@ -60,10 +61,10 @@ const uniqueEmail = (side) => `${side}-${Date.now()}-${uniqueCounter++}@bench.te
  * edgeauth as a native client uses it: bearer access tokens, the refresh token in the body. `request(kind,
  * credential)` gives {method, path, headers, json} for one request.
  */
-function edgeauthSide({ url, userEmail, database }) {
+function edgeauthSide({ name = 'edgeauth', url, userEmail, database, signInAt = url }) {
   const call = createClient(url);
   const signIn = async () => {
-    const response = await call('/login', {
+    const response = await createClient(signInAt)('/login', {
       method: 'POST',
       json: { email: userEmail, password: PASSWORD },
       headers: { 'x-refresh-token-transport': 'body' },
@@ -71,12 +72,19 @@ function edgeauthSide({ url, userEmail, database }) {
     return expectStatus(response, 200, 'edgeauth sign-in').body;
   };
   return {
-    name: 'edgeauth',
+    name,
     url,
     call,
     database,
     signIn,
     routes: {
+      // Another Worker verifying the token with @edgeauth/client/server (scripts/bench/resource-server.ts).
+      'resource-server read': {
+        label: 'GET /read (resource server, client package)',
+        status: 200,
+        credential: 'shared',
+        request: ({ token }) => ({ path: '/read', headers: { authorization: `Bearer ${token}` } }),
+      },
       'sign-up': {
         label: 'POST /register',
         status: 201,
@@ -251,6 +259,8 @@ async function sendRoute(side, route, credentials) {
 async function roundTrips(side, route, neonUrl) {
   const counter = createRoundTripCounter(neonUrl, side.database);
   const source = credentialSource(route, await credentials(side, poolSize(route, 1, 1)));
+  // A shared session is hot (its check cached) in the steady state: used once before counting.
+  if (route.credential === 'shared') await sendRoute(side, route, source);
   await counter.reset();
   await sendRoute(side, route, source);
   return counter.settle();
@@ -305,27 +315,66 @@ async function hashCpuMs(url, pid, n = 20) {
   return ((await cpuPerRequest(pid, hashing(n), 3)) - empty) / n;
 }
 
+/** [better-auth's route, ours, which of our Workers]: `uncached` runs AUTH_CACHE_TTL_SECONDS=0. */
 export const PAIRS = [
   ['sign-up', 'sign-up'],
   ['sign-in', 'sign-in'],
-  ['authenticated read', 'authenticated read'],
+  ['authenticated read', 'authenticated read', 'uncached'],
   ['authenticated read (cookie cache on)', 'authenticated read'],
+  ['authenticated read (cookie cache on)', 'resource-server read', 'resource'],
   ['session refresh', 'session refresh'],
   ['sign-out', 'sign-out'],
 ];
+
+/** What each of our Workers is called in the table. */
+export const OUR_SIDES = {
+  edgeauth: `edgeauth (AUTH_CACHE_TTL_SECONDS default ${AUTH_CACHE_DEFAULT})`,
+  uncached: 'edgeauth (AUTH_CACHE_TTL_SECONDS=0)',
+  resource: 'a resource server with @edgeauth/client/server',
+};
 
 /**
  * Measures every pair on both Workers. `ours` is the benchmark Worker (edgeauth's real entry), `peer` the
  * better-auth Worker; `argon2CpuMs` is edgeauth's hash cost, measured in its own phase.
  */
-export async function measurePairs({ ours, peer, neon, userEmail, loadSettings, argon2CpuMs, progress }) {
-  const edgeauth = edgeauthSide({ url: ours.url, userEmail, database: neon.defaultDatabase });
+export async function measurePairs({
+  ours,
+  uncached,
+  resource,
+  bareHono,
+  peer,
+  neon,
+  userEmail,
+  loadSettings,
+  argon2CpuMs,
+  progress,
+}) {
+  const database = neon.defaultDatabase;
+  const edgeauth = edgeauthSide({ url: ours.url, userEmail, database });
   const betterAuth = betterAuthSide({ url: peer.url, database: PEER_DATABASE });
   await betterAuth.prepare();
   const sides = [
     { side: edgeauth, pid: ours.workerdPid() },
     { side: betterAuth, pid: peer.workerdPid() },
   ];
+  const ourSides = {
+    edgeauth: sides[0],
+    uncached: {
+      side: edgeauthSide({ name: OUR_SIDES.uncached, url: uncached.url, userEmail, database }),
+      pid: uncached.workerdPid(),
+    },
+    // Its tokens come from the benchmark Worker, whose database the round trips are counted at.
+    resource: {
+      side: edgeauthSide({
+        name: OUR_SIDES.resource,
+        url: resource.url,
+        userEmail,
+        database,
+        signInAt: ours.url,
+      }),
+      pid: resource.workerdPid(),
+    },
+  };
   progress('pairs: password hashing, better-auth scrypt');
   const hashMs = { edgeauth: argon2CpuMs, 'better-auth': await hashCpuMs(peer.url, peer.workerdPid()) };
   const bareMs = {};
@@ -333,6 +382,20 @@ export async function measurePairs({ ours, peer, neon, userEmail, loadSettings, 
     const bare = async () => expectStatus(await side.call('/bench/bare'), 200, '/bench/bare');
     bareMs[side.name] = await cpuPerRequest(pid, bare, CPU_COUNT.light);
   }
+  // Issue 17's floor: a request that does nothing but pass every middleware of the app, against the bare
+  // Hono Worker run with the same wrangler.toml.
+  const discovery = '/.well-known/openid-configuration';
+  bareMs.app = await cpuPerRequest(
+    sides[0].pid,
+    async () => expectStatus(await edgeauth.call(discovery), 200, discovery),
+    CPU_COUNT.light,
+  );
+  const bareCall = createClient(bareHono.url);
+  bareMs.bareHono = await cpuPerRequest(
+    bareHono.workerdPid(),
+    async () => expectStatus(await bareCall('/bench/bare'), 200, 'bare Hono /bench/bare'),
+    CPU_COUNT.light,
+  );
   const measured = new Map();
   const measureRoute = async ({ side, pid }, key) => {
     const cacheKey = `${side.name}:${key}`;
@@ -358,10 +421,11 @@ export async function measurePairs({ ours, peer, neon, userEmail, loadSettings, 
     return result;
   };
   const rows = [];
-  for (const [peerKey, ourKey] of PAIRS) {
+  for (const [peerKey, ourKey, which = 'edgeauth'] of PAIRS) {
     rows.push({
       pair: peerKey,
-      ours: await measureRoute(sides[0], ourKey),
+      side: OUR_SIDES[which],
+      ours: await measureRoute(ourSides[which], ourKey),
       peer: await measureRoute(sides[1], peerKey),
     });
   }

@@ -170,10 +170,11 @@ const PEER = 'better-auth';
  */
 function peerRows({ pairs, bundle }) {
   const rows = [];
-  for (const { pair, ours, peer } of pairs.rows) {
+  for (const { pair, side, ours, peer } of pairs.rows) {
     const reads = pair.startsWith('authenticated read');
+    const who = side ? `${side}, ` : '';
     rows.push({
-      measure: `vs ${PEER}, ${pair}: DB round trips (${ours.label} vs ${peer.label})`,
+      measure: `vs ${PEER}, ${pair}: DB round trips (${who}${ours.label} vs ${peer.label})`,
       ours: String(ours.roundTrips),
       reference: `${peer.roundTrips} ${PEER}`,
       ratio:
@@ -186,7 +187,7 @@ function peerRows({ pairs, bundle }) {
       verdict: lead(ours.roundTrips, peer.roundTrips),
     });
     rows.push({
-      measure: `vs ${PEER}, ${pair}: CPU per request${ours.hashed ? ', password hashing taken out' : ''}`,
+      measure: `vs ${PEER}, ${pair}: ${who}CPU per request${ours.hashed ? ', password hashing taken out' : ''}`,
       ours: cpuCell(ours),
       reference: `${cpuCell(peer)} ${PEER}`,
       ratio: measurable(ours) && measurable(peer) ? ratio(ours.cpuMs / peer.cpuMs) : '',
@@ -200,7 +201,7 @@ function peerRows({ pairs, bundle }) {
     const describe = (r) => `p50 ${ms(r.p50)} · p99 ${ms(r.p99)} · ${r.rps.toFixed(0)} req/s`;
     const settings = ours.settings;
     rows.push({
-      measure: `vs ${PEER}, ${pair}: load (${settings.connections} connections, ${settings.requests} requests)`,
+      measure: `vs ${PEER}, ${pair}: ${who}load (${settings.connections} connections, ${settings.requests} requests)`,
       ours: describe(ours.load),
       reference: `${describe(peer.load)} ${PEER}`,
       ratio: `p50 ${ratio(ours.load.p50 / peer.load.p50)} · req/s ${ratio(ours.load.rps / peer.load.rps)}`,
@@ -227,6 +228,15 @@ function peerRows({ pairs, bundle }) {
       ratio: ratio(pairs.bareMs.edgeauth / pairs.bareMs[PEER]),
       target: '',
       verdict: compare(pairs.bareMs.edgeauth, pairs.bareMs[PEER]),
+    },
+    {
+      measure:
+        'edgeauth, a request through every middleware (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request',
+      ours: ms(pairs.bareMs.app),
+      reference: `${ms(pairs.bareMs.bareHono)} bare Hono Worker`,
+      ratio: ratio(pairs.bareMs.app / pairs.bareMs.bareHono),
+      target: '≤ 1.2×',
+      verdict: lead(pairs.bareMs.app, 1.2 * pairs.bareMs.bareHono),
     },
     {
       measure: `vs ${PEER}, bundle (minified / gzip)`,
