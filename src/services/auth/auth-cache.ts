@@ -6,8 +6,10 @@
 // the Worker's clock. Whatever changes an account in this isolate forgets that user's entries at once;
 // other isolates see the change when their entry runs out, no later than the TTL.
 
-/** Users kept at most; the least recently stored is dropped first. */
-const MAX_USERS = 10_000;
+/** Users kept at most (a few KiB each); the least recently stored is dropped first. */
+const MAX_USERS = 5_000;
+/** Entries per user at most: one per session read, plus the account reads. */
+const MAX_ENTRIES_PER_USER = 32;
 
 interface UserEntries {
   /** The ticket of the last forget(): reads that began before it must not be stored. */
@@ -49,6 +51,9 @@ export class AuthCache {
     } else {
       entries = { forgottenAt: 0, values: new Map() };
       this.evictIfFull();
+    }
+    if (!entries.values.has(key) && entries.values.size >= MAX_ENTRIES_PER_USER) {
+      entries.values.delete(entries.values.keys().next().value as string);
     }
     entries.values.set(key, { value, storedAt: now });
     this.users.set(userId, entries);
