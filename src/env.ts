@@ -1,6 +1,7 @@
 // Parses and validates the Worker's bindings and variables once per env object.
 // The only module that reads raw `env`; everything else receives the typed `Config`.
 import { z } from 'zod';
+import { LOG_LEVELS } from './lib/log';
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -102,6 +103,8 @@ const schema = z
     // How long a session check (and the account data read with it) may be served from isolate memory;
     // 0 asks the database on every request. Capped so that revocation never lags by minutes.
     AUTH_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
+    // Which log lines are written; a request that succeeded quickly is logged at debug (see README).
+    LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
     MFA_SECRET_KEY: optionalText.pipe(secret.optional()),
     PASSKEY_RP_ID: optionalText.pipe(
       z

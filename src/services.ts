@@ -6,6 +6,7 @@ import { Redis } from '@upstash/redis/cloudflare';
 import { createDatabase, type Database } from './db/client';
 import { type Config, parseEnv } from './env';
 import { type Clock, systemClock } from './lib/clock';
+import { setLogLevel } from './lib/log';
 import { AuthCache } from './services/auth/auth-cache';
 import { PasswordHasher } from './services/auth/password-hasher';
 import { createStripeGateway, type StripeGateway } from './services/billing/stripe-client';
@@ -69,6 +70,7 @@ function servicesFor(config: Config): IsolateServices {
 
 export function createServices(env: Env, ctx: ExecutionContext, options: WorkerOptions = {}): Services {
   const config = parseEnv(env);
+  setLogLevel(config.LOG_LEVEL);
   return {
     config,
     clock: options.clock ?? systemClock,

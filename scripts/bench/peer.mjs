@@ -412,7 +412,9 @@ export async function measurePairs({
       hashed: route.hashes !== undefined,
       roundTrips: trips.requests,
       queries: trips.queries,
-      cpuMs: cpuMs - (route.hashes ?? 0) * hashMs[side.name],
+      cpuMs: hashing
+        ? cpuMs - route.hashes * hashMs[side.name === 'better-auth' ? 'better-auth' : 'edgeauth']
+        : cpuMs,
       totalCpuMs: cpuMs,
       load: await load(side, route, settings),
       settings,

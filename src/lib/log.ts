@@ -1,6 +1,14 @@
 // Structured logging: one JSON object per line. Fields that could carry secrets are redacted here,
 // so no caller can leak a password, token or code by passing it along by mistake.
-type Level = 'debug' | 'info' | 'warn' | 'error';
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type Level = (typeof LOG_LEVELS)[number];
+
+/** Lines below this level are dropped; set from LOG_LEVEL whenever a Worker entry builds its services. */
+let threshold = LOG_LEVELS.indexOf('info');
+
+export function setLogLevel(level: Level): void {
+  threshold = LOG_LEVELS.indexOf(level);
+}
 
 const SECRET_KEY = /pass(word)?|token|secret|code|authorization|cookie|api[_-]?key|signature/i;
 
@@ -13,6 +21,7 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
+  if (LOG_LEVELS.indexOf(level) < threshold) return;
   const line = JSON.stringify({ level, msg: message, time: new Date().toISOString(), ...redact(fields) });
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);

@@ -1,18 +1,30 @@
-// One JSON log line per request. Logs the route pattern, never the raw URL: query strings can hold tokens.
+// One JSON log line per request, at a level by its outcome: a failure (error for 5xx, info for 4xx) or a
+// slow answer is always written; a quick success only at LOG_LEVEL=debug, since the platform's own
+// invocation log already records every request (see README "Logs"). Logs the route pattern, never the
+// raw URL: query strings can hold tokens.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
-import { log } from '../lib/log';
+import { type Level, log } from '../lib/log';
+
+/** A success at least this slow is logged at info. */
+export const SLOW_REQUEST_MS = 1000;
+
+function levelOf(status: number, durationMs: number): Level {
+  if (status >= 500) return 'error';
+  return status >= 400 || durationMs >= SLOW_REQUEST_MS ? 'info' : 'debug';
+}
 
 export function requestLog() {
   return createMiddleware<AppEnv>(async function requestLogMiddleware(c, next) {
     const started = performance.now();
     await next();
     const status = c.res.status;
-    log(status >= 500 ? 'error' : 'info', 'request', {
+    const durationMs = performance.now() - started;
+    log(levelOf(status, durationMs), 'request', {
       method: c.req.method,
       route: c.req.routePath === '/*' ? 'unmatched' : c.req.routePath,
       status,
-      duration_ms: Math.round((performance.now() - started) * 10) / 10,
+      duration_ms: Math.round(durationMs * 10) / 10,
       request_id: c.get('requestId'),
       user_id: c.get('userId'),
     });

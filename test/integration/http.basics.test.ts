@@ -1,6 +1,6 @@
 // Cross-cutting behaviour every response shares: request ids, security headers, CORS, the request log.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api } from '../support/worker';
+import { api, testEnv } from '../support/worker';
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -77,17 +77,23 @@ describe('CORS', () => {
 });
 
 describe('request log', () => {
-  it('writes one JSON line per request with the route pattern and never the query string', async () => {
+  const requestLines = (spy: { mock: { calls: unknown[][] } }) =>
+    spy.mock.calls
+      .map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
+      .filter((entry) => entry.msg === 'request');
+
+  it('at LOG_LEVEL=debug writes one JSON line per request with the route pattern, never the query string', async () => {
     const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const response = await api('/health?token=super-secret-value', {
-      headers: { 'x-request-id': 'log-test-1' },
-    });
+    const response = await api(
+      '/health?token=super-secret-value',
+      { headers: { 'x-request-id': 'log-test-1' } },
+      testEnv({ LOG_LEVEL: 'debug' }),
+    );
     expect(response.status).toBe(200);
-    const entries = lines.mock.calls.map(([line]) => JSON.parse(String(line)));
-    const request = entries.filter((entry) => entry.msg === 'request');
+    const request = requestLines(lines);
     expect(request).toHaveLength(1);
     expect(request[0]).toMatchObject({
-      level: 'info',
+      level: 'debug',
       method: 'GET',
       route: '/health',
       status: 200,
@@ -95,5 +101,30 @@ describe('request log', () => {
       duration_ms: expect.any(Number),
     });
     expect(lines.mock.calls.join('\n')).not.toContain('super-secret-value');
+  });
+
+  it('by default leaves quick successes to the platform log and writes every refused request', async () => {
+    const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect((await api('/health')).status).toBe(200);
+    expect(requestLines(lines)).toEqual([]);
+    const refused = await api('/me', { headers: { 'x-request-id': 'log-test-2' } });
+    expect(refused.status).toBe(401);
+    expect(requestLines(lines)).toEqual([
+      expect.objectContaining({ level: 'info', route: '/me', status: 401, request_id: 'log-test-2' }),
+    ]);
+  });
+
+  it('at LOG_LEVEL=warn drops the refused request too', async () => {
+    const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect((await api('/me', {}, testEnv({ LOG_LEVEL: 'warn' }))).status).toBe(401);
+    expect(requestLines(lines)).toEqual([]);
+  });
+
+  it('refuses an unknown LOG_LEVEL as a configuration error naming it', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const response = await api('/health', {}, testEnv({ LOG_LEVEL: 'verbose' }));
+    expect(response.status).toBe(500);
+    const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(logged.find((line) => line.msg === 'configuration invalid')?.error.detail).toMatch(/LOG_LEVEL/);
   });
 });

@@ -3,7 +3,7 @@
 // kind and code, never the email, the password, a hash, SQL parameters or a Redis command.
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/app';
 import worker from '../../src/index';
 import { seal } from '../../src/lib/crypto';
@@ -13,10 +13,12 @@ import { bearer, createUser, login, uniqueEmail, uniqueIp } from '../support/acc
 import { createPlan } from '../support/billing';
 import { bindings } from '../support/bindings';
 import { databaseFault, mailFault, redisScope, withStripeFault } from '../support/faults';
-import { API_ORIGIN, api, testEnv } from '../support/worker';
+import { API_ORIGIN, api, testEnv, useVars } from '../support/worker';
 
 const PASSWORD = 'Fault-Tolerant-Hunter2-password';
 
+// Every line the code can write, the quick successes' request lines included.
+beforeAll(() => useVars({ LOG_LEVEL: 'debug' }));
 afterEach(async () => {
   vi.restoreAllMocks();
   await databaseFault('none');

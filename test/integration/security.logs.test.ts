@@ -1,11 +1,13 @@
 // No secret ever reaches a log line: run the flows that handle passwords, tokens, codes and Stripe
 // keys with every console method captured, then search the captured lines for each secret.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPlan, subscribedUser } from '../support/billing';
 import { bindings } from '../support/bindings';
 import { linkIn, waitForMail } from '../support/mailbox';
-import { api } from '../support/worker';
+import { api, useVars } from '../support/worker';
 
+// Every line the code can write, the quick successes' request lines included.
+beforeAll(() => useVars({ LOG_LEVEL: 'debug' }));
 afterEach(() => vi.restoreAllMocks());
 
 function captureLogs(): string[] {

@@ -16,6 +16,11 @@ export function useDatabase(name: string): void {
   fileEnv = { ...bindings, DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${name}` };
 }
 
+/** Sets variables for the rest of this file's requests (after the per-file database is chosen). */
+export function useVars(vars: Partial<Env>): void {
+  fileEnv = { ...fileEnv, ...vars };
+}
+
 /** The name of this file's database at the Neon stand-in (to scope injected faults to it). */
 export function databaseName(): string {
   return fileDatabase;
