@@ -19,6 +19,8 @@ export async function runScheduled(cron: string, services: Services): Promise<vo
       services.clock.now(),
       services.config.PAST_DUE_GRACE_DAYS,
     );
+    // The isolate that swept forgets every cached subscription at once; others within the TTL.
+    if (swept.ended + swept.lapsed > 0) services.authCache.forgetAll();
     log('info', 'cron done', {
       cron,
       job: 'subscription sweep',

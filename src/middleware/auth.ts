@@ -70,6 +70,8 @@ export function definePreload<Rows>(
   };
 }
 
+const NO_CACHE = /(^|,)\s*no-(cache|store)\s*(,|$)/i;
+
 export function requireAuth<Rows>({
   verified = false,
   recent = false,
@@ -98,8 +100,11 @@ export function requireAuth<Rows>({
     const safe = c.req.method === 'GET' || c.req.method === 'HEAD';
     // Only reads use the cache; a write always checks the database, and then forgets the user's entries.
     const cacheable = safe && ttlMs > 0 && (!preload || preload.cacheAs !== undefined);
+    // `Cache-Control: no-cache` (a browser's fetch with cache: 'reload' sends it) reads the database and
+    // refreshes the entry: a client that just wrote in another isolate sees its write.
+    const useCached = cacheable && !NO_CACHE.test(c.req.header('cache-control') ?? '');
     const sessionKey = `session:${sessionId}`;
-    let found = cacheable ? authCache.get<SessionCheck>(userId, sessionKey, now.getTime(), ttlMs) : undefined;
+    let found = useCached ? authCache.get<SessionCheck>(userId, sessionKey, now.getTime(), ttlMs) : undefined;
     // A cached expiry may have been extended by a refresh elsewhere: only the database says it passed.
     if (found && found.sessionExpiresAt <= now) found = undefined;
     let preloaded =
@@ -116,8 +121,10 @@ export function requireAuth<Rows>({
       preloaded = extraRows;
       if (cacheable && found) {
         authCache.set(userId, sessionKey, found, ticket, now.getTime());
-        if (preload?.cacheAs && extra)
-          authCache.set(userId, preload.cacheAs, extraRows, ticket, now.getTime());
+        if (preload?.cacheAs && extra) {
+          const weight = Array.isArray(extraRows) ? extraRows.length : 1;
+          authCache.set(userId, preload.cacheAs, extraRows, ticket, now.getTime(), weight);
+        }
       }
     }
     if (!found) throw unauthorized('INVALID_TOKEN', 'Invalid token', 'invalid_token');

@@ -9,12 +9,14 @@ export function corsAllowList() {
     credentials: true,
     allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     // X-Refresh-Token-Transport: a client in a browser may still ask for the refresh token in the body.
+    // Cache-Control: no-cache makes an authenticated GET skip the auth cache (README "Session checks").
     allowHeaders: [
       'Authorization',
       'Content-Type',
       'X-Request-Id',
       'Idempotency-Key',
       'X-Refresh-Token-Transport',
+      'Cache-Control',
     ],
     exposeHeaders: [
       'X-Request-Id',

@@ -256,6 +256,34 @@ describe('account data under the same bound', () => {
     expect(await sessionIds(w.actor.token, b)).toEqual([w.actor.sessionId]);
   });
 
+  it('Cache-Control: no-cache reads the database in any isolate, and renews the entry there', async () => {
+    const isolates = twoIsolates();
+    const { a, b } = isolates;
+    const w = await warmed(isolates);
+    const both = [w.victim.sessionId, w.actor.sessionId].sort();
+    expect(await sessionIds(w.actor.token, b)).toEqual(both);
+    await expectStatus(
+      api(`/sessions/${w.victim.sessionId}`, { method: 'DELETE', headers: bearer(w.actor.token) }, a),
+      204,
+    );
+    // Without the header, b still serves its copy (within the TTL); with it, b asks the database.
+    expect(await sessionIds(w.actor.token, b)).toEqual(both);
+    const noCache = { ...bearer(w.actor.token), 'cache-control': 'max-age=0, no-cache' };
+    const fresh = await api('/sessions', { headers: noCache }, b);
+    expect(((await fresh.json()) as { sessions: { id: string }[] }).sessions.map((s) => s.id)).toEqual([
+      w.actor.sessionId,
+    ]);
+    expect(await sessionIds(w.actor.token, b)).toEqual([w.actor.sessionId]);
+    // The revoked session's own check too.
+    expect((await me(w.victim.token, b)).status).toBe(200);
+    const refused = await api(
+      '/me',
+      { headers: { ...bearer(w.victim.token), 'cache-control': 'no-cache' } },
+      b,
+    );
+    await expectProblem(refused, 401, 'SESSION_REVOKED');
+  });
+
   it('GET /me shows TOTP turned on at once in the isolate that turned it on', async () => {
     const { a, clock } = twoIsolates();
     const user = await createUser();

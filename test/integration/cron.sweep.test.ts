@@ -4,17 +4,16 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { HOURLY_SWEEP } from '../../src/cron/schedules';
 import { plans, subscriptions } from '../../src/db/schema';
-import { createUser, db } from '../support/accounts';
+import { bearer, createUser, db, login, uniqueIp } from '../support/accounts';
 import { envWithClock, fakeClock } from '../support/clock';
-import { workerFor } from '../support/worker';
+import { api, workerFor } from '../support/worker';
 
 const DAY = 24 * 60 * 60 * 1000;
 const now = new Date('2030-03-01T10:00:00Z');
 const ago = (d: number) => new Date(now.getTime() - d * DAY);
 
-async function sweep() {
+async function sweep(env = envWithClock(fakeClock(now))) {
   const ctx = createExecutionContext();
-  const env = envWithClock(fakeClock(now));
   await workerFor(env).scheduled(
     createScheduledController({ cron: HOURLY_SWEEP, scheduledTime: now }),
     env,
@@ -23,8 +22,8 @@ async function sweep() {
   await waitOnExecutionContext(ctx);
 }
 
-async function subscriptionRow(values: Partial<typeof subscriptions.$inferInsert>) {
-  const user = await createUser();
+async function subscriptionRow(values: Partial<typeof subscriptions.$inferInsert>, owner?: { id: string }) {
+  const user = owner ?? (await createUser());
   const [plan] = await db()
     .insert(plans)
     .values({
@@ -85,5 +84,23 @@ describe('hourly subscription sweep', () => {
     const first = await statusOf(due.id);
     await sweep();
     expect(await statusOf(due.id)).toEqual(first);
+  });
+
+  it('forgets what its isolate cached, so reads there show the sweep at once', async () => {
+    const env = envWithClock(fakeClock(now), { AUTH_CACHE_TTL_SECONDS: '60' });
+    const user = await createUser();
+    await subscriptionRow({ cancelAtPeriodEnd: true, currentPeriodEnd: ago(1) }, user);
+    const { token } = await login(user.email, undefined, { 'cf-connecting-ip': uniqueIp() }, env);
+    const mine = async (target: Env) => {
+      const response = await api('/billing/subscriptions/me', { headers: bearer(token) }, target);
+      return { status: response.status, body: await response.json() };
+    };
+    const before = await mine(env);
+    expect(before).toEqual(await mine(env)); // now cached in this isolate
+    await sweep(env);
+    const after = await mine(env);
+    expect(after).not.toEqual(before);
+    // What an isolate that never cached it reads from the database.
+    expect(after).toEqual(await mine(envWithClock(fakeClock(now))));
   });
 });

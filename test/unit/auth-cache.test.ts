@@ -1,7 +1,7 @@
 // The auth cache's own rules, which the Worker-level tests (auth.cache.test.ts) cannot reach one by one:
-// the TTL edge, a read that began before a forget is not stored, and memory stays bounded.
+// the TTL edge, a read that began before a forget is not stored, and memory stays bounded by weight.
 import { describe, expect, it } from 'vitest';
-import { AuthCache } from '../../src/services/auth/auth-cache';
+import { AuthCache, MAX_ENTRY_WEIGHT } from '../../src/services/auth/auth-cache';
 
 const TTL = 5000;
 
@@ -46,8 +46,8 @@ describe('AuthCache', () => {
     expect(cache.get('u', 'k', 0, TTL)).toBeUndefined();
   });
 
-  it('keeps at most maxUsers users, dropping the least recently stored, and still refuses a stale read of one dropped', () => {
-    const cache = new AuthCache(2);
+  it('keeps its weight under the bound, dropping the least recently stored users, and still refuses a stale read of one dropped', () => {
+    const cache = new AuthCache(4); // a user's record weighs 1, each entry its rows: two users of one entry
     const before = cache.ticket();
     cache.forget('a'); // a tombstone: a read of 'a' from before must not be stored
     cache.set('b', 'k', 'b', cache.ticket(), 0);
@@ -59,6 +59,32 @@ describe('AuthCache', () => {
     cache.set('d', 'k', 'd', cache.ticket(), 0); // evicts 'b', the least recently stored
     expect(cache.get('b', 'k', 0, TTL)).toBeUndefined();
     expect(cache.get('d', 'k', 0, TTL)).toBe('d');
+    expect(cache.storedWeight).toBe(4);
+  });
+
+  it('weighs a list by its rows and does not store one heavier than MAX_ENTRY_WEIGHT', () => {
+    const cache = new AuthCache();
+    cache.set('u', 'sessions', ['s1', 's2', 's3'], cache.ticket(), 0, 3);
+    expect(cache.storedWeight).toBe(1 + 3);
+    cache.set('u', 'sessions', ['s1'], cache.ticket(), 0, 1); // replaces, weighs its own rows
+    expect(cache.storedWeight).toBe(1 + 1);
+    const long = Array.from({ length: MAX_ENTRY_WEIGHT + 1 }, (_, i) => `s${i}`);
+    cache.set('v', 'sessions', long, cache.ticket(), 0, long.length);
+    expect(cache.get('v', 'sessions', 0, TTL)).toBeUndefined();
+    expect(cache.storedWeight).toBe(1 + 1);
+  });
+
+  it('frees an entry found past its TTL and everything of a forgotten user but the tombstone', () => {
+    const cache = new AuthCache();
+    cache.set('u', 'a', 1, cache.ticket(), 0);
+    cache.set('u', 'b', 2, cache.ticket(), 0, 5);
+    expect(cache.storedWeight).toBe(1 + 1 + 5);
+    expect(cache.get('u', 'a', TTL, TTL)).toBeUndefined();
+    expect(cache.storedWeight).toBe(1 + 5);
+    cache.forget('u');
+    expect(cache.storedWeight).toBe(1);
+    cache.forgetAll();
+    expect(cache.storedWeight).toBe(0);
   });
 
   it('keeps at most 32 entries per user, dropping the oldest', () => {

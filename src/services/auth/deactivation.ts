@@ -41,6 +41,7 @@ export async function deactivateAccount(
   await confirmOwner(s, user, proof);
   if (!user.isVerified) {
     await s.db.delete(users).where(eq(users.id, user.id));
+    s.authCache.forget(user.id);
     // Whoever registered the address can repeat register-and-close: its owner hears of it once a minute.
     if (await mayEmail(s, 'account_deleted', user.email).catch(() => false)) {
       await s.sendEmail(user.email, {
@@ -69,6 +70,8 @@ export async function deactivateAccount(
       .where(and(eq(checkouts.userId, user.id), eq(checkouts.status, 'open')))
       .returning({ sessionId: checkouts.stripeCheckoutSessionId }),
   ]);
+  // Before the Stripe calls and the mail: the revoked sessions stop working here at once.
+  s.authCache.forget(user.id);
   await expireRacedCheckouts(s, results[results.length - 1] as { sessionId: string | null }[]);
   await s.sendEmail(user.email, {
     template: 'account_deactivated',

@@ -131,5 +131,7 @@ export async function loginWithCode(
   const row = rows[0];
   if (!row?.matched) throw invalidCode();
   if (!row.is_active) throw new AppError('ACCOUNT_DISABLED', 'User account is disabled');
-  return signIn(s, rowToUser(row.user), client);
+  const user = rowToUser(row.user);
+  s.authCache.forget(user.id); // a first proof of the mailbox may have ended every session
+  return signIn(s, user, client);
 }

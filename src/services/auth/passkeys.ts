@@ -10,7 +10,7 @@ import { randomToken, toBase64Url } from '../../lib/crypto';
 import type { Services } from '../../services';
 import { endHangingOff } from './account-lifecycle';
 import { grantFor, runSessionStart, type SessionGrant } from './login';
-import { notify } from './second-factors';
+import { secondFactorChanged } from './second-factors';
 import { type ClientInfo, startSession } from './sessions';
 import { rowToUser, type UserRow } from './users';
 import {
@@ -190,7 +190,7 @@ export async function registerPasskey(
     if (row.held >= MAX_PASSKEYS) throw tooMany();
     throw new AppError('CONFLICT', 'This passkey is already registered');
   }
-  await notify(s, user, 'passkey_added');
+  await secondFactorChanged(s, user, 'passkey_added');
   const created = row.created;
   return {
     id: String(created.id),
@@ -223,7 +223,7 @@ export async function removePasskey(s: Services, user: UserRow, sessionId: strin
     })}
     select user_id from removed`);
   if (rows.length === 0) throw new AppError('NOT_FOUND', 'No such passkey');
-  await notify(s, user, 'passkey_removed');
+  await secondFactorChanged(s, user, 'passkey_removed');
 }
 
 /** PublicKeyCredentialRequestOptionsJSON for a usernameless sign-in: the same for everyone. */

@@ -87,6 +87,7 @@ export async function changePassword(
     })}
     select id from updated`);
   if (rows.length === 0) throw new AppError('CONFLICT', 'The password was changed concurrently; try again');
+  s.authCache.forget(user.id);
   await s.sendEmail(user.email, {
     template: 'password_changed',
     data: { username: user.username, how: 'changed' },

@@ -95,7 +95,7 @@ export async function confirmTotp(s: Services, user: UserRow, sessionId: string,
     select user_id from confirmed`);
   if (rows.length === 0)
     throw new AppError('CONFLICT', 'TOTP was set up or confirmed concurrently; try again');
-  await notify(s, user, 'totp_enabled');
+  await secondFactorChanged(s, user, 'totp_enabled');
   return codes;
 }
 
@@ -108,7 +108,7 @@ export async function disableTotp(s: Services, user: UserRow) {
     old_codes as (delete from ${recoveryCodes} where user_id in (select user_id from removed))
     select user_id from removed`);
   if (rows.length === 0) throw new AppError('MFA_STATE', 'TOTP is not on');
-  await notify(s, user, 'totp_disabled');
+  await secondFactorChanged(s, user, 'totp_disabled');
 }
 
 /** A fresh set of recovery codes; the old set stops working in the same statement. */
@@ -127,7 +127,7 @@ export async function regenerateRecoveryCodes(s: Services, user: UserRow) {
     )
     select user_id from factor`);
   if (rows.length === 0) throw new AppError('MFA_STATE', 'Recovery codes come with TOTP; turn TOTP on first');
-  await notify(s, user, 'recovery_codes_regenerated');
+  await secondFactorChanged(s, user, 'recovery_codes_regenerated');
   return codes;
 }
 
@@ -138,7 +138,12 @@ export type SecondFactorNotice =
   | 'passkey_added'
   | 'passkey_removed';
 
-export function notify(s: Services, user: UserRow, kind: SecondFactorNotice) {
+/**
+ * After the statement that changed a second factor has committed: this isolate's cached reads of the
+ * user go at once (their sessions may have just been revoked), then the owner hears of it.
+ */
+export function secondFactorChanged(s: Services, user: UserRow, kind: SecondFactorNotice) {
+  s.authCache.forget(user.id);
   return s.sendEmail(user.email, { template: 'second_factor', data: { username: user.username, kind } });
 }
 

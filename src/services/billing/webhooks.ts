@@ -230,6 +230,7 @@ async function refuseSubscription(
   const refundIsNew =
     recordRefund !== null && (results[results.length - 1] as { rowCount: number }).rowCount > 0;
   const row = target.rows[0];
+  if (row) s.authCache.forget(row.user_id);
   // Told once: a later event of the same subscription finds the refund already recorded.
   if (row && refund && refundIsNew) {
     await s.sendEmail(row.email, {

@@ -178,6 +178,7 @@ async function linkExisting(s: Services, provider: OAuthProvider, profile: Provi
     )
     ${endHangingOff(sql`select id from first_proof`, now, everything('mailbox_proven'))}
     select exists (select 1 from linked) as linked`);
+  if (!user.isVerified) s.authCache.forget(user.id); // a first proof may have ended every session
   if (!rows[0]?.linked) {
     const raced = await findLinkedUser(s, provider.name, profile.providerUserId);
     if (raced?.id === user.id) return raced;
