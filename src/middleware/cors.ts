@@ -29,6 +29,9 @@ export function corsAllowList() {
     maxAge: 600,
   });
   return createMiddleware<AppEnv>(async function corsMiddleware(c, next) {
-    return handler(c, next);
+    if (c.req.header('origin') !== undefined) return handler(c, next);
+    // No Origin, no browser asking: nothing to allow. The answer still varies with Origin for caches.
+    await next();
+    c.header('Vary', 'Origin', { append: true });
   });
 }

@@ -63,6 +63,13 @@ describe('CORS', () => {
     expect(allowed).toEqual(expect.arrayContaining(['content-type', 'x-refresh-token-transport']));
   });
 
+  it('sends no CORS headers to a caller without an Origin, and still varies on it', async () => {
+    const response = await api('/.well-known/openid-configuration');
+    expect(response.status).toBe(200);
+    expect([...response.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
+    expect(response.headers.get('vary')).toMatch(/\bOrigin\b/);
+  });
+
   it('does not allow an origin that is not listed', async () => {
     const response = await api('/health', { headers: { origin: 'https://evil.example' } });
     expect(response.status).toBe(200);
