@@ -7,7 +7,7 @@ import type { AppEnv } from '../app-env';
 import { type Level, log } from '../lib/log';
 
 /** A success at least this slow is logged at info. */
-export const SLOW_REQUEST_MS = 1000;
+const SLOW_REQUEST_MS = 1000;
 
 function levelOf(status: number, durationMs: number): Level {
   if (status >= 500) return 'error';
