@@ -23,7 +23,10 @@ function redact(fields: Record<string, unknown>): Record<string, unknown> {
 export function log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
   if (LOG_LEVELS.indexOf(level) < threshold) return;
   const line = JSON.stringify({ level, msg: message, time: new Date().toISOString(), ...redact(fields) });
+  // Each level by its own console method, so the platform's log keeps the level (and wrangler dev passes
+  // info and debug lines through as they are, where it scans each console.log line for a stack to map).
   if (level === 'error') console.error(line);
   else if (level === 'warn') console.warn(line);
-  else console.log(line);
+  else if (level === 'info') console.info(line);
+  else console.debug(line);
 }

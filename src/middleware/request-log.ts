@@ -1,17 +1,16 @@
-// One JSON log line per request, at a level by its outcome: a failure (error for 5xx, info for 4xx) or a
-// slow answer is always written; a quick success only at LOG_LEVEL=debug, since the platform's own
-// invocation log already records every request (see README "Logs"). Logs the route pattern, never the
-// raw URL: query strings can hold tokens.
+// One JSON log line per request, at a level by its outcome: error for a 5xx, warn for an answer that took
+// a second or more, info for the rest (see README "Logs"). Logs the route pattern, never the raw URL:
+// query strings can hold tokens.
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
 import { type Level, log } from '../lib/log';
 
-/** A success at least this slow is logged at info. */
+/** An answer at least this slow is logged at warn. */
 const SLOW_REQUEST_MS = 1000;
 
 function levelOf(status: number, durationMs: number): Level {
   if (status >= 500) return 'error';
-  return status >= 400 || durationMs >= SLOW_REQUEST_MS ? 'info' : 'debug';
+  return durationMs >= SLOW_REQUEST_MS ? 'warn' : 'info';
 }
 
 export function requestLog() {

@@ -42,7 +42,7 @@ let logLines: { level: string; msg: string; error?: unknown }[] = [];
 const printSummary = console.log.bind(console);
 
 function captureLogs() {
-  for (const level of ['log', 'warn', 'error'] as const) {
+  for (const level of ['log', 'debug', 'info', 'warn', 'error'] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       const line = args.map(String).join(' ');
       try {

@@ -89,18 +89,16 @@ describe('request log', () => {
       .map(([line]) => JSON.parse(String(line)) as Record<string, unknown>)
       .filter((entry) => entry.msg === 'request');
 
-  it('at LOG_LEVEL=debug writes one JSON line per request with the route pattern, never the query string', async () => {
-    const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const response = await api(
-      '/health?token=super-secret-value',
-      { headers: { 'x-request-id': 'log-test-1' } },
-      testEnv({ LOG_LEVEL: 'debug' }),
-    );
+  it('writes one JSON line per request at info with the route pattern, never the query string', async () => {
+    const lines = vi.spyOn(console, 'info').mockImplementation(() => {});
+    const response = await api('/health?token=super-secret-value', {
+      headers: { 'x-request-id': 'log-test-1' },
+    });
     expect(response.status).toBe(200);
     const request = requestLines(lines);
     expect(request).toHaveLength(1);
     expect(request[0]).toMatchObject({
-      level: 'debug',
+      level: 'info',
       method: 'GET',
       route: '/health',
       status: 200,
@@ -110,21 +108,33 @@ describe('request log', () => {
     expect(lines.mock.calls.join('\n')).not.toContain('super-secret-value');
   });
 
-  it('by default leaves quick successes to the platform log and writes every refused request', async () => {
-    const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
-    expect((await api('/health')).status).toBe(200);
-    expect(requestLines(lines)).toEqual([]);
+  it('logs a refused request at info with its user-facing request id, and a 5xx at error', async () => {
+    const info = vi.spyOn(console, 'info').mockImplementation(() => {});
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const refused = await api('/me', { headers: { 'x-request-id': 'log-test-2' } });
     expect(refused.status).toBe(401);
-    expect(requestLines(lines)).toEqual([
+    expect(requestLines(info)).toEqual([
       expect.objectContaining({ level: 'info', route: '/me', status: 401, request_id: 'log-test-2' }),
+    ]);
+    const broken = await api(
+      '/health',
+      { headers: { 'x-request-id': 'log-test-3' } },
+      testEnv({ AUTH_CACHE_TTL_SECONDS: '999' }),
+    );
+    expect(broken.status).toBe(500);
+    expect(requestLines(errors)).toEqual([
+      expect.objectContaining({ level: 'error', status: 500, request_id: 'log-test-3' }),
     ]);
   });
 
-  it('at LOG_LEVEL=warn drops the refused request too', async () => {
-    const lines = vi.spyOn(console, 'log').mockImplementation(() => {});
-    expect((await api('/me', {}, testEnv({ LOG_LEVEL: 'warn' }))).status).toBe(401);
-    expect(requestLines(lines)).toEqual([]);
+  it('at LOG_LEVEL=warn drops the lines of requests that neither failed on our side nor were slow', async () => {
+    const lines = ['log', 'info', 'debug'].map((method) =>
+      vi.spyOn(console, method as 'info').mockImplementation(() => {}),
+    );
+    const env = testEnv({ LOG_LEVEL: 'warn' });
+    expect((await api('/health', {}, env)).status).toBe(200);
+    expect((await api('/me', {}, env)).status).toBe(401);
+    expect(lines.flatMap((spy) => requestLines(spy))).toEqual([]);
   });
 
   it('refuses an unknown LOG_LEVEL as a configuration error naming it', async () => {

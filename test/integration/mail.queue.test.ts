@@ -147,7 +147,7 @@ describe('email queue consumer', () => {
 
   it('never logs the secret or the recipient', async () => {
     const lines: string[] = [];
-    for (const method of ['log', 'warn', 'error'] as const) {
+    for (const method of ['log', 'debug', 'info', 'warn', 'error'] as const) {
       vi.spyOn(console, method).mockImplementation((line: unknown) => lines.push(String(line)));
     }
     const to = uniqueEmail('quiet');

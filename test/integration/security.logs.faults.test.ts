@@ -17,7 +17,7 @@ import { API_ORIGIN, api, testEnv, useVars } from '../support/worker';
 
 const PASSWORD = 'Fault-Tolerant-Hunter2-password';
 
-// Every line the code can write, the quick successes' request lines included.
+// Every line the code can write, debug lines included.
 beforeAll(() => useVars({ LOG_LEVEL: 'debug' }));
 afterEach(async () => {
   vi.restoreAllMocks();

@@ -6,7 +6,7 @@ import { bindings } from '../support/bindings';
 import { linkIn, waitForMail } from '../support/mailbox';
 import { api, useVars } from '../support/worker';
 
-// Every line the code can write, the quick successes' request lines included.
+// Every line the code can write, debug lines included.
 beforeAll(() => useVars({ LOG_LEVEL: 'debug' }));
 afterEach(() => vi.restoreAllMocks());
 
