@@ -141,11 +141,44 @@ describe('rotating the signing key', () => {
     expect(decodeProtectedHeader(after.token).kid).toBe(keys[0]!.kid);
   });
 
-  it('refuses a token whose kid has left the set', async () => {
+  it('refuses a token whose kid has left the set, even one verified before under the old set', async () => {
     const user = await createUser();
     const { token } = await login(user.email);
+    expect((await api('/me', { headers: bearer(token) })).status).toBe(200);
     await expectProblem(await api('/me', { headers: bearer(token) }, foreignEnv()), 401, 'INVALID_TOKEN');
     await expect(resourceServer(foreignEnv())(token)).rejects.toThrow(/no applicable key found/);
+  });
+});
+
+// The Worker remembers the tokens it verified (by their exact text) so a repeat skips the signature check;
+// what it remembered must still expire on time and never vouch for any other text.
+describe('a token the Worker has verified before', () => {
+  it('still expires at its exp to the second', async () => {
+    const clock = fakeClock();
+    const env = envWithClock(clock);
+    const user = await createUser();
+    const { token } = await login(user.email, undefined, {}, env);
+    expect((await api('/me', { headers: bearer(token) }, env)).status).toBe(200);
+    const secondsLeft = (decodeJwt(token).exp as number) - Math.floor(clock.now().getTime() / 1000);
+    clock.advance(secondsLeft - 1);
+    expect((await api('/me', { headers: bearer(token) }, env)).status).toBe(200);
+    clock.advance(1);
+    await expectProblem(await api('/me', { headers: bearer(token) }, env), 401, 'TOKEN_EXPIRED');
+    // And stays refused: the expired entry is gone, the signature check refuses it as expired too.
+    await expectProblem(await api('/me', { headers: bearer(token) }, env), 401, 'TOKEN_EXPIRED');
+  });
+
+  it('vouches for that exact text only: a copy with another signature or payload is refused', async () => {
+    const user = await createUser();
+    const { token } = await login(user.email);
+    expect((await api('/me', { headers: bearer(token) })).status).toBe(200);
+    const [head, payload, signature] = token.split('.') as [string, string, string];
+    const otherSignature = `${head}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+    const claims = { ...decodeJwt(token), email_verified: true, sub: crypto.randomUUID() };
+    const otherPayload = `${head}.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_')}.${signature}`;
+    for (const forged of [otherSignature, otherPayload, `${token} `.trim() + '.']) {
+      await expectProblem(await api('/me', { headers: bearer(forged) }), 401, 'INVALID_TOKEN');
+    }
   });
 });
 
