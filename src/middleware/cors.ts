@@ -32,6 +32,6 @@ export function corsAllowList() {
     if (c.req.header('origin') !== undefined) return handler(c, next);
     // No Origin, no browser asking: nothing to allow. The answer still varies with Origin for caches.
     await next();
-    c.header('Vary', 'Origin', { append: true });
+    c.res.headers.append('Vary', 'Origin');
   });
 }

@@ -119,6 +119,6 @@ export function rateLimit(name: string, identify?: Identify, options: RateLimitO
       );
     }
     await next();
-    for (const [header, value] of Object.entries(headers)) c.header(header, value);
+    for (const [header, value] of Object.entries(headers)) c.res.headers.set(header, value);
   });
 }

@@ -10,6 +10,6 @@ export function requestId() {
     const id = incoming && SANE_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set('requestId', id);
     await next();
-    c.header('X-Request-Id', id);
+    c.res.headers.set('X-Request-Id', id);
   });
 }

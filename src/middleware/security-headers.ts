@@ -16,7 +16,7 @@ export function securityHeaders() {
   return createMiddleware<AppEnv>(async function securityHeadersMiddleware(c, next) {
     await defaults(c, async () => {
       await next();
-      if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
+      if (!c.res.headers.has('Cache-Control')) c.res.headers.set('Cache-Control', 'no-store');
     });
   });
 }
