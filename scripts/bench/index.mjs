@@ -120,15 +120,25 @@ async function measureRequests(server, userEmail) {
   ]) {
     rows.push({ label, ms: await cpuPerRequest(pid, send, count), count });
   }
-  const tokens = [];
-  for (const operation of ['sign', 'verify']) {
-    const perToken = {};
+  const perToken = async (route) => {
+    const ms = {};
     for (const alg of ['HS256', 'ES256']) {
-      const send = get(`/bench/tokens/${operation}?alg=${alg}&n=${TOKENS_PER_REQUEST}`);
-      perToken[alg] = (await cpuPerRequest(pid, send, TOKEN_REQUESTS)) / TOKENS_PER_REQUEST;
+      const send = get(`/bench/tokens/${route}&alg=${alg}&n=${TOKENS_PER_REQUEST}`);
+      ms[alg] = (await cpuPerRequest(pid, send, TOKEN_REQUESTS)) / TOKENS_PER_REQUEST;
     }
-    tokens.push({ operation, ...perToken });
-  }
+    return ms;
+  };
+  const sign = await perToken('sign?');
+  const signAndVerify = await perToken('verify?');
+  const tokens = [
+    { operation: 'sign', ...sign },
+    {
+      operation: 'verify',
+      HS256: signAndVerify.HS256 - sign.HS256,
+      ES256: signAndVerify.ES256 - sign.ES256,
+    },
+    { operation: 'repeat', ...(await perToken('verify?repeat=1')) },
+  ];
   assertNotReloaded(server);
   return { load, cpu: { bareMs, rows, tokens } };
 }
@@ -201,11 +211,18 @@ async function main() {
     script: BARE_WORKER,
     healthPath: '/bench/bare',
   });
+  // The middleware floor again without the request's log line, to show what the line costs.
+  const quiet = await stack.startWorker({
+    label: 'bench-quiet',
+    script: 'scripts/bench/worker.ts',
+    vars: { LOG_LEVEL: 'warn' },
+  });
   results.pairs = await measurePairs({
     ours: bench,
     uncached,
     resource,
     bareHono,
+    quiet,
     peer,
     neon: stack.standins.neon,
     userEmail,
@@ -215,7 +232,7 @@ async function main() {
   });
   assertNotReloaded(bench);
   assertNotReloaded(peer);
-  for (const worker of [uncached, resource, bareHono]) {
+  for (const worker of [uncached, resource, bareHono, quiet]) {
     assertNotReloaded(worker);
     await worker.stop();
   }

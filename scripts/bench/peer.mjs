@@ -345,6 +345,7 @@ export async function measurePairs({
   uncached,
   resource,
   bareHono,
+  quiet,
   peer,
   neon,
   userEmail,
@@ -390,21 +391,22 @@ export async function measurePairs({
   // cores, so the two alternate in rounds and each gives the median of its rounds.
   const discovery = '/.well-known/openid-configuration';
   const bareCall = createClient(bareHono.url);
+  const quietCall = createClient(quiet.url);
   const floor = {
     app: [sides[0].pid, async () => expectStatus(await edgeauth.call(discovery), 200, discovery)],
+    quiet: [quiet.workerdPid(), async () => expectStatus(await quietCall(discovery), 200, discovery)],
     bareHono: [
       bareHono.workerdPid(),
       async () => expectStatus(await bareCall('/bench/bare'), 200, 'bare Hono /bench/bare'),
     ],
   };
-  const rounds = { app: [], bareHono: [] };
+  const rounds = { app: [], quiet: [], bareHono: [] };
   for (let round = 0; round < FLOOR_ROUNDS; round++) {
     for (const [name, [pid, send]] of Object.entries(floor)) {
       rounds[name].push(await cpuPerRequest(pid, send, CPU_COUNT.light / 2));
     }
   }
-  bareMs.app = median(rounds.app);
-  bareMs.bareHono = median(rounds.bareHono);
+  for (const [name, values] of Object.entries(rounds)) bareMs[name] = median(values);
   const measured = new Map();
   const measureRoute = async ({ side, pid }, key) => {
     const cacheKey = `${side.name}:${key}`;

@@ -1,7 +1,7 @@
 // Starts `wrangler dev` for the benchmark (free ports, throwaway state) and stops it with every process it
 // spawned, so a run leaves nothing behind. Also reads workerd's resident memory from /proc.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -102,7 +102,7 @@ async function waitForHealth(url, child, timeoutMs) {
 /**
  * `wrangler dev` wired like scripts/dev.mjs (every setting as --var), on the given ports, with its local
  * state in `persistTo`; `script` replaces wrangler.toml's entry. Resolves once `healthPath` answers 200.
- * Each output line goes to `log`. The inspector gets a free port too, so a running `npm run dev` is no clash.
+ * Its output goes to `logFile`. The inspector gets a free port too, so a running `npm run dev` is no clash.
  */
 export async function startWranglerDev({
   root,
@@ -112,7 +112,7 @@ export async function startWranglerDev({
   persistTo,
   vars,
   healthPath = '/health',
-  log = () => {},
+  logFile,
   timeoutMs = 120_000,
 }) {
   const args = [
@@ -131,31 +131,37 @@ export async function startWranglerDev({
     ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
   ];
   // Its own process group, so stopping it reaches the wrangler CLI and workerd below the bin wrapper.
+  // wrangler writes to the file itself: its output (a line or two per request) never passes through this
+  // process, which also generates the load.
+  const output = openSync(logFile, 'w');
   const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), args, {
     cwd: root,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+    stdio: ['ignore', output, output],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: 'false',
+      NO_COLOR: '1',
+      // No debugger on the Worker, as in production. wrangler dev attaches its DevTools inspector to the
+      // Worker, and an attached inspector turns each console call into a DevTools message: 0.25 ms of
+      // workerd CPU per log line here. wrangler's one switch for it is the variable VS Code's debug terminal
+      // sets (wrangler then leaves the Worker to that debugger).
+      VSCODE_INSPECTOR_OPTIONS: '{}',
+    },
   });
-  const recentOutput = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      for (const line of chunk.split('\n')) {
-        if (line.trim() === '') continue;
-        recentOutput.push(line);
-        if (recentOutput.length > 50) recentOutput.shift();
-        // wrangler dev watches the sources: an edit during the run swaps the Worker under the benchmark.
-        if (line.includes('Reloading local server')) server.reloads += 1;
-        log(line);
-      }
-    });
-  }
+  closeSync(output);
+  const outputLines = () =>
+    readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
   const url = `http://127.0.0.1:${port}`;
   const server = {
     url,
     child,
-    reloads: 0,
+    /** wrangler dev watches the sources: an edit during the run swaps the Worker under the benchmark. */
+    get reloads() {
+      return outputLines().filter((line) => line.includes('Reloading local server')).length;
+    },
     /**
      * The workerd running the Worker. wrangler dev starts two: one for its proxy, listening on our port,
      * and one for the user Worker, listening on a port of its own choosing.
@@ -194,7 +200,7 @@ export async function startWranglerDev({
   if (!(await waitForHealth(`${url}${healthPath}`, child, timeoutMs))) {
     await server.stop();
     throw new Error(
-      `wrangler dev did not become healthy at ${url}${healthPath}:\n${recentOutput.join('\n')}`,
+      `wrangler dev did not become healthy at ${url}${healthPath}:\n${outputLines().slice(-50).join('\n')}`,
     );
   }
   return server;

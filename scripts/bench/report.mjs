@@ -138,10 +138,16 @@ function cpuRows(cpu) {
   }));
 }
 
+const TOKEN_OPERATIONS = {
+  sign: 'signing (login, refresh)',
+  verify: 'verifying a token the first time the isolate sees it',
+  repeat: 'verifying it again (every later request with it: the isolate remembers verified tokens)',
+};
+
 /** Signing (login, refresh) and verifying (every authenticated request): ES256 against HS256. */
 function tokenRows(cpu) {
   return cpu.tokens.map(({ operation, ES256, HS256 }) => ({
-    measure: `CPU per access token, ${operation === 'sign' ? 'signing (login, refresh)' : 'verifying (every authenticated request)'}`,
+    measure: `CPU per access token, ${TOKEN_OPERATIONS[operation]}`,
     ours: `${(ES256 * 1000).toFixed(0)} µs ES256`,
     reference: `${(HS256 * 1000).toFixed(0)} µs HS256 (before)`,
     ratio: ratio(ES256 / HS256),
@@ -229,15 +235,23 @@ function peerRows({ pairs, bundle }) {
       target: '',
       verdict: compare(pairs.bareMs.edgeauth, pairs.bareMs[PEER]),
     },
-    {
-      measure:
-        'edgeauth, a request through every middleware (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request (median of 5 alternating rounds of 100)',
-      ours: ms(pairs.bareMs.app),
+    ...[
+      [
+        'edgeauth, a request through every middleware and its log line (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request (median of 5 alternating rounds of 100)',
+        pairs.bareMs.app,
+      ],
+      [
+        'the same request at LOG_LEVEL=warn (no log line for it), vs the bare Hono Worker in the same rounds',
+        pairs.bareMs.quiet,
+      ],
+    ].map(([measure, ours]) => ({
+      measure,
+      ours: ms(ours),
       reference: `${ms(pairs.bareMs.bareHono)} bare Hono Worker`,
-      ratio: ratio(pairs.bareMs.app / pairs.bareMs.bareHono),
+      ratio: ratio(ours / pairs.bareMs.bareHono),
       target: '≤ 1.2×',
-      verdict: lead(pairs.bareMs.app, 1.2 * pairs.bareMs.bareHono),
-    },
+      verdict: lead(ours, 1.2 * pairs.bareMs.bareHono),
+    })),
     {
       measure: `vs ${PEER}, bundle (minified / gzip)`,
       ours: `${bundle.app.rawKiB.toFixed(1)} / ${bundle.app.gzipKiB.toFixed(1)} KiB`,

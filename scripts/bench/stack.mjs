@@ -1,7 +1,6 @@
 // The system under test: the local stand-ins (once, with a throwaway in-memory PGlite) and `wrangler dev` on
 // free ports, wired to them with --var exactly as scripts/dev.mjs wires `npm run dev`, plus fresh secrets.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freshKeySet } from '../signing-keys.mjs';
 import { startStandins } from '../standins/index.mjs';
@@ -61,8 +60,6 @@ export async function startStack({ root, tmpDir }) {
       ...overrides,
     };
     standins.stripe.setWebhookUrl(`${apiUrl}/billing/stripe/webhook`);
-    const logFile = path.join(tmpDir, `wrangler-${label}.log`);
-    writeFileSync(logFile, '');
     const server = await startWranglerDev({
       root,
       script,
@@ -71,7 +68,7 @@ export async function startStack({ root, tmpDir }) {
       persistTo: path.join(tmpDir, `state-${label}`),
       vars,
       healthPath,
-      log: (line) => appendFileSync(logFile, `${line}\n`),
+      logFile: path.join(tmpDir, `wrangler-${label}.log`),
     });
     running.add(server);
     const stop = server.stop;
