@@ -325,6 +325,7 @@ export const PAIRS = [
   ['authenticated read', 'authenticated read', 'uncached'],
   ['authenticated read (cookie cache on)', 'authenticated read'],
   ['authenticated read (cookie cache on)', 'resource-server read', 'resource'],
+  ['authenticated read (cookie cache on)', 'authenticated read', 'quiet'],
   ['session refresh', 'session refresh'],
   ['sign-out', 'sign-out'],
 ];
@@ -334,6 +335,7 @@ export const OUR_SIDES = {
   edgeauth: `edgeauth (AUTH_CACHE_TTL_SECONDS default ${AUTH_CACHE_DEFAULT})`,
   uncached: 'edgeauth (AUTH_CACHE_TTL_SECONDS=0)',
   resource: 'a resource server with @edgeauth/client/server',
+  quiet: 'edgeauth at LOG_LEVEL=warn (no log line for a success)',
 };
 
 /**
@@ -366,6 +368,10 @@ export async function measurePairs({
     uncached: {
       side: edgeauthSide({ name: OUR_SIDES.uncached, url: uncached.url, userEmail, database }),
       pid: uncached.workerdPid(),
+    },
+    quiet: {
+      side: edgeauthSide({ name: OUR_SIDES.quiet, url: quiet.url, userEmail, database }),
+      pid: quiet.workerdPid(),
     },
     // Its tokens come from the benchmark Worker, whose database the round trips are counted at.
     resource: {
