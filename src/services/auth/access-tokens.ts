@@ -37,7 +37,7 @@ interface Keys {
 }
 
 /** Verified tokens remembered per key set (about 2 MiB at ~500 bytes a token); the oldest go first. */
-export const VERIFIED_TOKENS_MAX = 4096;
+const VERIFIED_TOKENS_MAX = 4096;
 
 const keysByConfig = new WeakMap<TokenConfig, Promise<Keys>>();
 
@@ -184,7 +184,8 @@ export async function verifyAccessToken(
     if (typ !== ACCESS_TOKEN_TYPE || typeof sid !== 'string' || !UUID.test(sid) || !sub || !UUID.test(sub)) {
       return { ok: false, reason: 'invalid' };
     }
-    const claims = { userId: sub, sessionId: sid, emailVerified: emailVerified === true };
+    // Frozen: every later request with this token gets this same object.
+    const claims = Object.freeze({ userId: sub, sessionId: sid, emailVerified: emailVerified === true });
     if (keys.verified.size >= VERIFIED_TOKENS_MAX) {
       keys.verified.delete(keys.verified.keys().next().value as string);
     }
