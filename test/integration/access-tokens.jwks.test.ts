@@ -175,8 +175,11 @@ describe('a token the Worker has verified before', () => {
     const [head, payload, signature] = token.split('.') as [string, string, string];
     const otherSignature = `${head}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
     const claims = { ...decodeJwt(token), email_verified: true, sub: crypto.randomUUID() };
-    const otherPayload = `${head}.${btoa(JSON.stringify(claims)).replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_')}.${signature}`;
-    for (const forged of [otherSignature, otherPayload, `${token} `.trim() + '.']) {
+    const base64url = (text: string) =>
+      btoa(text).replace(/=+$/, '').replaceAll('+', '-').replaceAll('/', '_');
+    const otherPayload = `${head}.${base64url(JSON.stringify(claims))}.${signature}`;
+    const otherHeader = `${base64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${payload}.${signature}`;
+    for (const forged of [otherSignature, otherPayload, otherHeader]) {
       await expectProblem(await api('/me', { headers: bearer(forged) }), 401, 'INVALID_TOKEN');
     }
   });

@@ -36,7 +36,7 @@ interface Keys {
   verified: Map<string, { claims: AccessClaims; exp: number }>;
 }
 
-/** Verified tokens remembered per key set (about 2 MiB at ~500 bytes a token); the oldest go first. */
+/** Verified tokens remembered per key set (about 2 MiB at ~500 bytes a token); the least recently used go first. */
 const VERIFIED_TOKENS_MAX = 4096;
 
 const keysByConfig = new WeakMap<TokenConfig, Promise<Keys>>();
@@ -163,10 +163,12 @@ export async function verifyAccessToken(
     const seconds = Math.floor(now.getTime() / 1000);
     const known = keys.verified.get(token);
     if (known) {
-      // jose's rule: expired once exp <= now.
-      if (known.exp > seconds) return { ok: true, claims: known.claims };
       keys.verified.delete(token);
-      return { ok: false, reason: 'expired' };
+      // jose's rule: expired once exp <= now.
+      if (known.exp <= seconds) return { ok: false, reason: 'expired' };
+      // Back to the newest end: the tokens in use stay, the ones no longer sent go first.
+      keys.verified.set(token, known);
+      return { ok: true, claims: known.claims };
     }
     const options = {
       algorithms: [keys.alg],
