@@ -211,7 +211,10 @@ async function main() {
     script: BARE_WORKER,
     healthPath: '/bench/bare',
   });
-  // The middleware floor again without the request's log line, to show what the line costs.
+  // The middleware floor runs on Workers as fresh as the bare Hono Worker (the benchmark Worker has served
+  // the whole run by then): the app at its defaults, and again without the request's log line, to show
+  // what the line costs.
+  const floorApp = await stack.startWorker({ label: 'bench-floor', script: 'scripts/bench/worker.ts' });
   const quiet = await stack.startWorker({
     label: 'bench-quiet',
     script: 'scripts/bench/worker.ts',
@@ -222,6 +225,7 @@ async function main() {
     uncached,
     resource,
     bareHono,
+    floorApp,
     quiet,
     peer,
     neon: stack.standins.neon,
@@ -232,7 +236,7 @@ async function main() {
   });
   assertNotReloaded(bench);
   assertNotReloaded(peer);
-  for (const worker of [uncached, resource, bareHono, quiet]) {
+  for (const worker of [uncached, resource, bareHono, floorApp, quiet]) {
     assertNotReloaded(worker);
     await worker.stop();
   }

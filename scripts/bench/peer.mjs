@@ -11,8 +11,8 @@ import { PASSWORD } from './round-trips.mjs';
 
 export const PEER_WORKER = 'scripts/bench/better-auth/worker.ts';
 const PEER_DATABASE = 'betterauth';
-/** Alternating rounds of the middleware floor against the bare Hono Worker. */
-const FLOOR_ROUNDS = 5;
+/** Alternating rounds of the middleware floor against the bare Hono Worker, after the same warm-up. */
+const FLOOR = { rounds: 9, requests: 100, warmup: 1000 };
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 /** Requests per side for CPU: reads and refreshes, and the routes of SMALL_LOAD. */
 const CPU_COUNT = { light: 200, small: 30 };
@@ -347,6 +347,7 @@ export async function measurePairs({
   uncached,
   resource,
   bareHono,
+  floorApp,
   quiet,
   peer,
   neon,
@@ -393,23 +394,26 @@ export async function measurePairs({
     bareMs[side.name] = await cpuPerRequest(pid, bare, CPU_COUNT.light);
   }
   // Issue 17's floor: a request that does nothing but pass every middleware of the app, against the bare
-  // Hono Worker run with the same wrangler.toml. One sample moves by a third between runs on 2 shared
-  // cores, so the two alternate in rounds and each gives the median of its rounds.
+  // Hono Worker run with the same wrangler.toml, each on a Worker started for it and warmed up alike (the
+  // JIT halves a request's cost over the first thousand). One sample moves by a third between runs on 2
+  // shared cores, so the sides alternate in rounds and each gives the median of its rounds.
   const discovery = '/.well-known/openid-configuration';
+  const appCall = createClient(floorApp.url);
   const bareCall = createClient(bareHono.url);
   const quietCall = createClient(quiet.url);
   const floor = {
-    app: [sides[0].pid, async () => expectStatus(await edgeauth.call(discovery), 200, discovery)],
+    app: [floorApp.workerdPid(), async () => expectStatus(await appCall(discovery), 200, discovery)],
     quiet: [quiet.workerdPid(), async () => expectStatus(await quietCall(discovery), 200, discovery)],
     bareHono: [
       bareHono.workerdPid(),
       async () => expectStatus(await bareCall('/bench/bare'), 200, 'bare Hono /bench/bare'),
     ],
   };
+  for (const [, send] of Object.values(floor)) for (let i = 0; i < FLOOR.warmup; i++) await send();
   const rounds = { app: [], quiet: [], bareHono: [] };
-  for (let round = 0; round < FLOOR_ROUNDS; round++) {
+  for (let round = 0; round < FLOOR.rounds; round++) {
     for (const [name, [pid, send]] of Object.entries(floor)) {
-      rounds[name].push(await cpuPerRequest(pid, send, CPU_COUNT.light / 2));
+      rounds[name].push(await cpuPerRequest(pid, send, FLOOR.requests));
     }
   }
   for (const [name, values] of Object.entries(rounds)) bareMs[name] = median(values);
