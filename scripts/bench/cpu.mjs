@@ -2,6 +2,7 @@
 // on-CPU time the kernel accounts to the Worker's workerd process (/proc/<pid>/task/*/schedstat, in ns,
 // every thread) across requests sent one at a time, and divides by their number.
 import { readdirSync, readFileSync } from 'node:fs';
+import { descendantsOf } from './processes.mjs';
 
 export function processCpuNanos(pid) {
   let total = 0;
@@ -21,4 +22,26 @@ export async function cpuPerRequest(pid, send, count) {
   const before = processCpuNanos(pid);
   for (let i = 0; i < count; i++) await send();
   return (processCpuNanos(pid) - before) / count / 1e6;
+}
+
+/**
+ * Where a load run's CPU goes, per request: the Worker's workerd, the rest of its `wrangler dev` (the proxy
+ * workerd in front of it and wrangler's Node process, which prints every log line), and this process (the
+ * stand-ins and the load generator). `run()` resolves to the number of requests it made.
+ */
+export async function cpuByProcess(server, run) {
+  const worker = server.workerdPid();
+  const tooling = () =>
+    [server.child.pid, ...descendantsOf(server.child.pid).map((p) => p.pid)].filter((pid) => pid !== worker);
+  const sum = (pids) => pids.reduce((total, pid) => total + processCpuNanos(pid), 0);
+  const pids = tooling();
+  const before = { worker: processCpuNanos(worker), tooling: sum(pids), here: process.cpuUsage() };
+  const requests = await run();
+  const here = process.cpuUsage(before.here);
+  const perRequest = (nanos) => nanos / requests / 1e6;
+  return {
+    workerMs: perRequest(processCpuNanos(worker) - before.worker),
+    toolingMs: perRequest(sum(pids) - before.tooling),
+    hereMs: perRequest((here.user + here.system) * 1000),
+  };
 }

@@ -4,7 +4,7 @@
 // its own workerd process (password hashing taken out, reported on its own), and latency under the same load.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cpuPerRequest } from './cpu.mjs';
+import { cpuByProcess, cpuPerRequest } from './cpu.mjs';
 import { createClient, createRoundTripCounter, expectStatus } from './http.mjs';
 import { measureScenario } from './load.mjs';
 import { PASSWORD } from './round-trips.mjs';
@@ -275,7 +275,7 @@ async function cpu(side, route, pid, count) {
   return cpuPerRequest(pid, () => sendRoute(side, route, source), count);
 }
 
-async function load(side, route, settings) {
+async function load(side, server, route, settings) {
   const total = settings.requests + settings.warmup;
   const pool = await credentials(side, poolSize(route, total, settings.connections));
   const source = credentialSource(route, pool);
@@ -304,9 +304,13 @@ async function load(side, route, settings) {
       },
     ],
   });
-  const result = await measureScenario(side.url, scenario, settings);
+  let result;
+  const cpu = await cpuByProcess(server, async () => {
+    result = await measureScenario(side.url, scenario, settings);
+    return settings.warmup + result.completed;
+  });
   if (dry > 0) throw new Error(`${side.name} ${route.label}: the credential pool ran dry ${dry} times`);
-  return result;
+  return { ...result, cpu };
 }
 
 /** CPU ms of one password hash in the side's Worker: /bench/hash?n=20 less /bench/hash?n=0. */
@@ -361,17 +365,19 @@ export async function measurePairs({
   const betterAuth = betterAuthSide({ url: peer.url, database: PEER_DATABASE });
   await betterAuth.prepare();
   const sides = [
-    { side: edgeauth, pid: ours.workerdPid() },
-    { side: betterAuth, pid: peer.workerdPid() },
+    { side: edgeauth, server: ours, pid: ours.workerdPid() },
+    { side: betterAuth, server: peer, pid: peer.workerdPid() },
   ];
   const ourSides = {
     edgeauth: sides[0],
     uncached: {
       side: edgeauthSide({ name: OUR_SIDES.uncached, url: uncached.url, userEmail, database }),
+      server: uncached,
       pid: uncached.workerdPid(),
     },
     quiet: {
       side: edgeauthSide({ name: OUR_SIDES.quiet, url: quiet.url, userEmail, database }),
+      server: quiet,
       pid: quiet.workerdPid(),
     },
     // Its tokens come from the benchmark Worker, whose database the round trips are counted at.
@@ -383,6 +389,7 @@ export async function measurePairs({
         database,
         signInAt: ours.url,
       }),
+      server: resource,
       pid: resource.workerdPid(),
     },
   };
@@ -418,7 +425,7 @@ export async function measurePairs({
   }
   for (const [name, values] of Object.entries(rounds)) bareMs[name] = median(values);
   const measured = new Map();
-  const measureRoute = async ({ side, pid }, key) => {
+  const measureRoute = async ({ side, server, pid }, key) => {
     const cacheKey = `${side.name}:${key}`;
     if (measured.has(cacheKey)) return measured.get(cacheKey);
     const route = side.routes[key];
@@ -437,7 +444,7 @@ export async function measurePairs({
         ? cpuMs - route.hashes * hashMs[side.name === 'better-auth' ? 'better-auth' : 'edgeauth']
         : cpuMs,
       totalCpuMs: cpuMs,
-      load: await load(side, route, settings),
+      load: await load(side, server, route, settings),
       settings,
     };
     measured.set(cacheKey, result);

@@ -217,6 +217,15 @@ function peerRows({ pairs, bundle }) {
           ? `**${ours.load.errors} / ${peer.load.errors} errors**`
           : compare(ours.load.rps, peer.load.rps, { higherIsBetter: true }),
     });
+    const split = ({ cpu }) => `${ms(cpu.workerMs)} · ${ms(cpu.toolingMs)} · ${ms(cpu.hereMs)}`;
+    rows.push({
+      measure: `vs ${PEER}, ${pair}: ${who}CPU per request during that load: the Worker's workerd · the rest of wrangler dev (its proxy workerd, and its Node process, which prints each log line) · the bench process (stand-ins, load generator)`,
+      ours: split(ours.load),
+      reference: `${split(peer.load)} ${PEER}`,
+      ratio: `Worker ${ratio(ours.load.cpu.workerMs / peer.load.cpu.workerMs)} · wrangler dev ${ratio(ours.load.cpu.toolingMs / peer.load.cpu.toolingMs)} · bench ${ratio(ours.load.cpu.hereMs / peer.load.cpu.hereMs)}`,
+      target: '',
+      verdict: compare(ours.load.cpu.workerMs, peer.load.cpu.workerMs),
+    });
   }
   rows.push(
     {
