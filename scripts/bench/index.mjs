@@ -16,7 +16,7 @@ import { BARE_WORKER, measureBundle } from './bundle.mjs';
 import { cpuPerRequest } from './cpu.mjs';
 import { createClient, expectStatus } from './http.mjs';
 import { LOAD, measureLoad, refreshChains } from './load.mjs';
-import { measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
+import { createPeerDatabase, measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
 
 const RESOURCE_SERVER = 'scripts/bench/resource-server.ts';
 
@@ -193,7 +193,9 @@ async function main() {
   Object.assign(results, await measureRequests(bench, userEmail));
 
   progress('better-auth: its reference Worker (scripts/bench/better-auth/) beside the benchmark Worker');
-  const peer = await startPeer({ stack, root });
+  const databaseUrl = await createPeerDatabase({ stack, root });
+  const peer = await startPeer({ stack, databaseUrl });
+  const loggingPeer = await startPeer({ stack, databaseUrl, logRequests: true });
   progress('pairs: edgeauth at AUTH_CACHE_TTL_SECONDS=0, a resource server, the bare Hono Worker');
   const uncached = await stack.startWorker({
     label: 'bench-uncached',
@@ -228,6 +230,7 @@ async function main() {
     floorApp,
     quiet,
     peer,
+    loggingPeer,
     neon: stack.standins.neon,
     userEmail,
     loadSettings: LOAD,
@@ -236,6 +239,8 @@ async function main() {
   });
   assertNotReloaded(bench);
   assertNotReloaded(peer);
+  assertNotReloaded(loggingPeer);
+  await loggingPeer.stop();
   for (const worker of [uncached, resource, bareHono, floorApp, quiet]) {
     assertNotReloaded(worker);
     await worker.stop();

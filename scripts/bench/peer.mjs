@@ -23,8 +23,8 @@ const CPU_COUNT = { light: 200, small: 30 };
 const SMALL_LOAD = { requests: 200, warmup: 20 };
 export const AUTH_CACHE_DEFAULT = 5;
 
-/** Creates the peer's database (better-auth's own tables, schema.sql) and starts its Worker. */
-export async function startPeer({ stack, root }) {
+/** Creates the peer's database (better-auth's own tables, schema.sql); resolves to its URL. */
+export async function createPeerDatabase({ stack, root }) {
   const { neon } = stack.standins;
   const created = await fetch(`${neon.url}/_standin/databases`, {
     method: 'POST',
@@ -43,10 +43,18 @@ export async function startPeer({ stack, root }) {
     body: JSON.stringify({ queries: statements.map((query) => ({ query, params: [] })) }),
   });
   if (schema.status !== 200) throw new Error(`the peer schema: ${schema.status} ${await schema.text()}`);
+  return databaseUrl;
+}
+
+/**
+ * The peer's Worker on its database. `logRequests`: it also writes one JSON line per request, as
+ * edgeauth does (better-auth writes none of its own).
+ */
+export function startPeer({ stack, databaseUrl, logRequests = false }) {
   return stack.startWorker({
-    label: 'better-auth',
+    label: logRequests ? 'better-auth-logging' : 'better-auth',
     script: PEER_WORKER,
-    vars: { DATABASE_URL: databaseUrl },
+    vars: { DATABASE_URL: databaseUrl, LOG_REQUESTS: logRequests ? '1' : '0' },
     healthPath: '/bench/bare',
   });
 }
@@ -132,7 +140,7 @@ function edgeauthSide({ name = 'edgeauth', url, userEmail, database, signInAt = 
 }
 
 /** better-auth as its browser client uses it: the session cookies, an Origin on every request. */
-function betterAuthSide({ url, database }) {
+function betterAuthSide({ name = 'better-auth', url, database }) {
   const origin = { origin: url };
   const call = createClient(url);
   const signIn = async () => {
@@ -150,7 +158,7 @@ function betterAuthSide({ url, database }) {
     request: ({ cookie }) => ({ path: `/api/auth/get-session${query}`, headers: { ...origin, cookie } }),
   });
   return {
-    name: 'better-auth',
+    name,
     url,
     call,
     database,
@@ -330,9 +338,16 @@ export const PAIRS = [
   ['authenticated read (cookie cache on)', 'authenticated read'],
   ['authenticated read (cookie cache on)', 'resource-server read', 'resource'],
   ['authenticated read (cookie cache on)', 'authenticated read', 'quiet'],
+  ['authenticated read (cookie cache on)', 'authenticated read', 'edgeauth', 'logging'],
   ['session refresh', 'session refresh'],
   ['sign-out', 'sign-out'],
 ];
+
+/** better-auth's Workers: as its docs set it up, and the same writing one log line per request. */
+export const PEER_SIDES = {
+  plain: 'better-auth',
+  logging: 'better-auth writing one log line per request, as edgeauth does',
+};
 
 /** What each of our Workers is called in the table. */
 export const OUR_SIDES = {
@@ -354,6 +369,7 @@ export async function measurePairs({
   floorApp,
   quiet,
   peer,
+  loggingPeer,
   neon,
   userEmail,
   loadSettings,
@@ -450,13 +466,22 @@ export async function measurePairs({
     measured.set(cacheKey, result);
     return result;
   };
+  const peerSides = {
+    plain: sides[1],
+    logging: {
+      side: betterAuthSide({ name: PEER_SIDES.logging, url: loggingPeer.url, database: PEER_DATABASE }),
+      server: loggingPeer,
+      pid: loggingPeer.workerdPid(),
+    },
+  };
   const rows = [];
-  for (const [peerKey, ourKey, which = 'edgeauth'] of PAIRS) {
+  for (const [peerKey, ourKey, which = 'edgeauth', peerWhich = 'plain'] of PAIRS) {
     rows.push({
       pair: peerKey,
       side: OUR_SIDES[which],
+      peerSide: PEER_SIDES[peerWhich],
       ours: await measureRoute(ourSides[which], ourKey),
-      peer: await measureRoute(sides[1], peerKey),
+      peer: await measureRoute(peerSides[peerWhich], peerKey),
     });
   }
   return { rows, hashMs, bareMs };

@@ -176,11 +176,11 @@ const PEER = 'better-auth';
  */
 function peerRows({ pairs, bundle }) {
   const rows = [];
-  for (const { pair, side, ours, peer } of pairs.rows) {
+  for (const { pair, side, peerSide, ours, peer } of pairs.rows) {
     const reads = pair.startsWith('authenticated read');
     const who = side ? `${side}, ` : '';
     rows.push({
-      measure: `vs ${PEER}, ${pair}: DB round trips (${who}${ours.label} vs ${peer.label})`,
+      measure: `vs ${peerSide}, ${pair}: DB round trips (${who}${ours.label} vs ${peer.label})`,
       ours: String(ours.roundTrips),
       reference: `${peer.roundTrips} ${PEER}`,
       ratio:
@@ -193,7 +193,7 @@ function peerRows({ pairs, bundle }) {
       verdict: lead(ours.roundTrips, peer.roundTrips),
     });
     rows.push({
-      measure: `vs ${PEER}, ${pair}: ${who}CPU per request${ours.hashed ? ', password hashing taken out' : ''}`,
+      measure: `vs ${peerSide}, ${pair}: ${who}CPU per request${ours.hashed ? ', password hashing taken out' : ''}`,
       ours: cpuCell(ours),
       reference: `${cpuCell(peer)} ${PEER}`,
       ratio: measurable(ours) && measurable(peer) ? ratio(ours.cpuMs / peer.cpuMs) : '',
@@ -207,7 +207,7 @@ function peerRows({ pairs, bundle }) {
     const describe = (r) => `p50 ${ms(r.p50)} · p99 ${ms(r.p99)} · ${r.rps.toFixed(0)} req/s`;
     const settings = ours.settings;
     rows.push({
-      measure: `vs ${PEER}, ${pair}: ${who}load (${settings.connections} connections, ${settings.requests} requests)`,
+      measure: `vs ${peerSide}, ${pair}: ${who}load (${settings.connections} connections, ${settings.requests} requests)`,
       ours: describe(ours.load),
       reference: `${describe(peer.load)} ${PEER}`,
       ratio: `p50 ${ratio(ours.load.p50 / peer.load.p50)} · req/s ${ratio(ours.load.rps / peer.load.rps)}`,
@@ -219,7 +219,7 @@ function peerRows({ pairs, bundle }) {
     });
     const split = ({ cpu }) => `${ms(cpu.workerMs)} · ${ms(cpu.toolingMs)} · ${ms(cpu.hereMs)}`;
     rows.push({
-      measure: `vs ${PEER}, ${pair}: ${who}CPU per request during that load: the Worker's workerd · the rest of wrangler dev (its proxy workerd, and its Node process, which prints each log line) · the bench process (stand-ins, load generator)`,
+      measure: `vs ${peerSide}, ${pair}: ${who}CPU per request during that load: the Worker's workerd · the rest of wrangler dev (its proxy workerd, and its Node process, which prints each log line) · the bench process (stand-ins, load generator)`,
       ours: split(ours.load),
       reference: `${split(peer.load)} ${PEER}`,
       ratio: `Worker ${ratio(ours.load.cpu.workerMs / peer.load.cpu.workerMs)} · wrangler dev ${ratio(ours.load.cpu.toolingMs / peer.load.cpu.toolingMs)} · bench ${ratio(ours.load.cpu.hereMs / peer.load.cpu.hereMs)}`,

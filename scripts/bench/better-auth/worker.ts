@@ -16,6 +16,8 @@ interface PeerEnv {
   NEON_FETCH_ENDPOINT: string;
   APP_URL: string;
   REFRESH_SECRET_KEY: string;
+  /** '1': one JSON log line per request, the line edgeauth writes (better-auth writes none itself). */
+  LOG_REQUESTS: string;
 }
 
 /** The second instance, under this prefix, refreshes the session on every read (`updateAge: 0`). */
@@ -58,6 +60,23 @@ function authOf(env: PeerEnv) {
 }
 
 export default new Hono<{ Bindings: PeerEnv }>()
+  .use(async (c, next) => {
+    if (c.env.LOG_REQUESTS !== '1') return next();
+    const started = performance.now();
+    await next();
+    const durationMs = performance.now() - started;
+    console.info(
+      JSON.stringify({
+        level: 'info',
+        msg: 'request',
+        time: new Date().toISOString(),
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        duration_ms: Math.round(durationMs * 10) / 10,
+      }),
+    );
+  })
   // The floor of this Worker: a route that does nothing.
   .get('/bench/bare', (c) => c.json({ ok: true }))
   // better-auth's password hash at its defaults (scrypt N=16384, r=16, p=1 through node:crypto in workerd).
