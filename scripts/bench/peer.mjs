@@ -492,5 +492,5 @@ export async function measurePairs({
       peer: await measureRoute(peerSides[peerWhich], peerKey),
     });
   }
-  return { rows, hashMs, bareMs };
+  return { rows, hashMs, bareMs, floor: { ...FLOOR, warmup: WARMUP } };
 }

@@ -246,7 +246,7 @@ function peerRows({ pairs, bundle }) {
     },
     ...[
       [
-        'edgeauth, a request through every middleware and its log line (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request (each on a fresh Worker warmed by 1000 requests; median of 9 alternating rounds of 100)',
+        `edgeauth, a request through every middleware and its log line (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request (each on a fresh Worker warmed by ${pairs.floor.warmup} requests; median of ${pairs.floor.rounds} alternating rounds of ${pairs.floor.requests})`,
         pairs.bareMs.app,
       ],
       [
