@@ -1,4 +1,4 @@
-// CPU per request: wrangler dev and workerd report no per-request CPU time locally, so this reads the
+// CPU per request: Miniflare and workerd report no per-request CPU time locally, so this reads the
 // on-CPU time the kernel accounts to the Worker's workerd process (/proc/<pid>/task/*/schedstat, in ns,
 // every thread) across requests sent one at a time, and divides by their number.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -25,9 +25,8 @@ export async function cpuPerRequest(pid, send, count) {
 }
 
 /**
- * Where a load run's CPU goes, per request: the Worker's workerd, the rest of its `wrangler dev` (the proxy
- * workerd in front of it and wrangler's Node process, which prints every log line), and this process (the
- * stand-ins and the load generator). `run()` resolves to the number of requests it made.
+ * Where a load run's CPU goes, per request: the Worker's workerd, its Miniflare host (the Node process that
+ * writes every log line), and this process (the stand-ins and the load generator). `run()` resolves to the number of requests it made.
  */
 export async function cpuByProcess(server, run) {
   const worker = server.workerdPid();

@@ -1,4 +1,4 @@
-// `npm run bench`: measures the real Worker under `wrangler dev` with the local stand-ins and prints one
+// `npm run bench`: measures the real Worker on Miniflare (the workerd of `wrangler dev`) with the local stand-ins and prints one
 // table (also written to bench/results.md): database round trips per route, Argon2id in workerd against
 // native, bundle size and startup, throughput and latency against a bare route, and CPU per request.
 import { execFileSync } from 'node:child_process';
@@ -48,19 +48,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/**
- * wrangler dev rebuilds and swaps the Worker when a file it was built from changes (an edit, or a
- * concurrent `npm test`, whose vitest writes node_modules/.vite-temp); numbers after that are meaningless.
- */
-function assertNotReloaded(server) {
-  if (server.reloads > 0) {
-    throw new Error(
-      'wrangler dev rebuilt the Worker during the run because a source or node_modules entry changed ' +
-        '(an edit, or `npm test` running at the same time); run the benchmark again on a quiet tree',
-    );
-  }
-}
-
 async function signIn(call, email) {
   const response = await call('/login', {
     method: 'POST',
@@ -93,7 +80,6 @@ async function measureRequests(server, userEmail) {
     () => ({ url: `${server.url}/bench/bare` }),
   );
   if (chains.dry > 0) throw new Error(`the refresh-token pool ran dry ${chains.dry} times`);
-  assertNotReloaded(server);
 
   progress('CPU per request: workerd schedstat');
   const pid = server.workerdPid();
@@ -139,7 +125,6 @@ async function measureRequests(server, userEmail) {
     },
     { operation: 'repeat', ...(await perToken('verify?repeat=1')) },
   ];
-  assertNotReloaded(server);
   return { load, cpu: { bareMs, rows, tokens } };
 }
 
@@ -173,11 +158,14 @@ async function main() {
 
   progress('starting the stand-ins (in-memory PGlite)');
   stack = await startStack({ root, tmpDir });
-  progress('round trips: the real Worker (wrangler.toml) under wrangler dev');
+  progress('round trips: the real Worker (wrangler.toml) on Miniflare');
   const app = await stack.startWorker({ label: 'app' });
-  const { rows, userEmail } = await measureRoundTrips({ apiUrl: app.url, standins: stack.standins });
+  const { rows, userEmail } = await measureRoundTrips({
+    apiUrl: app.url,
+    controlUrl: app.controlUrl,
+    standins: stack.standins,
+  });
   results.roundTrips = rows;
-  assertNotReloaded(app);
   await app.stop();
 
   progress(
@@ -186,7 +174,6 @@ async function main() {
   const bench = await stack.startWorker({ label: 'bench', script: 'scripts/bench/worker.ts' });
   const workerd = await measureWorkerdHashing(bench);
   progress('argon2: native reference');
-  assertNotReloaded(bench);
   const native = await measureNativeHashing(workerd);
   const tried = [await measureOtherBuild(bench, 'simd'), await measureOtherBuild(bench, 'no-simd')];
   results.argon2 = { workerd, native, tried };
@@ -237,14 +224,8 @@ async function main() {
     argon2CpuMs: workerd.cpuMsPerHash,
     progress,
   });
-  assertNotReloaded(bench);
-  assertNotReloaded(peer);
-  assertNotReloaded(loggingPeer);
   await loggingPeer.stop();
-  for (const worker of [uncached, resource, bareHono, floorApp, quiet]) {
-    assertNotReloaded(worker);
-    await worker.stop();
-  }
+  for (const worker of [uncached, resource, bareHono, floorApp, quiet]) await worker.stop();
   await peer.stop();
   await bench.stop();
 
@@ -261,7 +242,6 @@ async function main() {
     subrequestLimit: SUBREQUEST_LIMIT,
     caps: CRON_CAPS,
   };
-  assertNotReloaded(scaleWorker);
   await stack.close();
   stack = undefined;
 
@@ -282,7 +262,7 @@ async function main() {
     '',
     'Notes: rate limits run on every request but with `RATE_LIMIT_MAX` raised to ' +
       `${BENCH_RATE_LIMIT} so the load runs measure work, not 429s. Load and CPU numbers include ` +
-      "wrangler dev's local proxy and the Node stand-ins on the same cores; compare ratios, not absolutes. " +
+      "each Worker's Miniflare host and the Node stand-ins on the same cores; compare ratios, not absolutes. " +
       "CPU per request is the on-CPU time of the Worker's workerd process (all threads, from " +
       '/proc/<pid>/task/*/schedstat): workerd reports no per-request CPU time locally.',
     '',

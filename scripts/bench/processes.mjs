@@ -1,9 +1,12 @@
-// Starts `wrangler dev` for the benchmark (free ports, throwaway state) and stops it with every process it
-// spawned, so a run leaves nothing behind. Also reads workerd's resident memory from /proc.
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+// Starts a benchmark Worker (free ports, throwaway state) and stops it with every process it spawned, so a
+// run leaves nothing behind. Also reads workerd's resident memory from /proc.
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** A port nobody listens on right now (the OS picks it). */
 export function freePort() {
@@ -33,14 +36,6 @@ function commandOf(pid) {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return undefined;
-  }
-}
-
-function argsOf(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return [];
   }
 }
 
@@ -92,62 +87,76 @@ async function waitForHealth(url, child, timeoutMs) {
       await response.arrayBuffer();
       if (response.status === 200) return true;
     } catch {
-      // wrangler is still starting
+      // still starting
     }
     await sleep(250);
   }
   return false;
 }
 
+const bundles = new Map();
+
 /**
- * `wrangler dev` wired like scripts/dev.mjs (every setting as --var), on the given ports, with its local
- * state in `persistTo`; `script` replaces wrangler.toml's entry. Resolves once `healthPath` answers 200.
- * Its output goes to `logFile`. The inspector gets a free port too, so a running `npm run dev` is no clash.
+ * The Worker as `wrangler deploy --dry-run` bundles it (wrangler.toml's alias and module rules; `script`
+ * replaces its entry), once per entry for the run. Resolves to the bundle's entry module, which wrangler
+ * names after `script` (index.js for wrangler.toml's own entry).
  */
-export async function startWranglerDev({
+function bundle({ root, script, outdir }) {
+  const key = script ?? '';
+  const entry = script ? `${path.basename(script, path.extname(script))}.js` : 'index.js';
+  if (!bundles.has(key)) {
+    bundles.set(
+      key,
+      run(
+        path.join(root, 'node_modules/.bin/wrangler'),
+        ['deploy', '--dry-run', '--outdir', outdir, ...(script ? [script] : [])],
+        { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' } },
+      ).then(() => path.join(outdir, entry)),
+    );
+  }
+  return bundles.get(key);
+}
+
+/**
+ * One Worker on Miniflare (scripts/bench/miniflare-host.mjs, a process of its own) on `port`, with
+ * wrangler.toml's bindings, `vars` on top and its local state in `persistTo`; `script` replaces wrangler.toml's
+ * entry. Resolves once `healthPath` answers 200. Its output and the Worker's log lines go to `logFile`.
+ */
+export async function startLocalWorker({
   root,
   script,
   port,
-  inspectorPort,
   persistTo,
   vars,
   healthPath = '/health',
   logFile,
+  buildDir,
   timeoutMs = 120_000,
 }) {
-  const args = [
-    'dev',
-    ...(script ? [script] : []),
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--inspector-port',
-    String(inspectorPort),
-    '--persist-to',
-    persistTo,
-    '--test-scheduled',
-    '--show-interactive-dev-session=false',
-    ...Object.entries(vars).flatMap(([key, value]) => ['--var', `${key}:${value}`]),
-  ];
-  // Its own process group, so stopping it reaches the wrangler CLI and workerd below the bin wrapper.
-  // wrangler writes to the file itself: its output (a line or two per request) never passes through this
-  // process, which also generates the load.
-  const output = openSync(logFile, 'w');
-  const child = spawn(path.join(root, 'node_modules/.bin/wrangler'), args, {
+  const scriptPath = await bundle({ root, script, outdir: path.join(buildDir, bundles.size.toString()) });
+  const controlPort = await freePort();
+  const settingsFile = `${persistTo}.json`;
+  writeFileSync(
+    settingsFile,
+    JSON.stringify({
+      config: path.join(root, 'wrangler.toml'),
+      scriptPath,
+      port,
+      controlPort,
+      persistTo,
+      vars,
+      logFile,
+    }),
+  );
+  // Appending, as the host appends the Worker's lines to the same file.
+  writeFileSync(logFile, '');
+  const output = openSync(logFile, 'a');
+  // Its own process group, so stopping it reaches workerd below it.
+  const child = spawn(process.execPath, [path.join(root, 'scripts/bench/miniflare-host.mjs'), settingsFile], {
     cwd: root,
     detached: true,
     stdio: ['ignore', output, output],
-    env: {
-      ...process.env,
-      WRANGLER_SEND_METRICS: 'false',
-      NO_COLOR: '1',
-      // No debugger on the Worker, as in production. wrangler dev attaches its DevTools inspector to the
-      // Worker, and an attached inspector turns each console call into a DevTools message: 0.25 ms of
-      // workerd CPU per log line here. wrangler's one switch for it is the variable VS Code's debug terminal
-      // sets (wrangler then leaves the Worker to that debugger).
-      VSCODE_INSPECTOR_OPTIONS: '{}',
-    },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
   });
   closeSync(output);
   const outputLines = () =>
@@ -157,20 +166,13 @@ export async function startWranglerDev({
   const url = `http://127.0.0.1:${port}`;
   const server = {
     url,
+    /** GET /scheduled?cron=... here runs the Worker's cron handler (200 once it succeeded). */
+    controlUrl: `http://127.0.0.1:${controlPort}`,
     child,
-    /** wrangler dev watches the sources: an edit during the run swaps the Worker under the benchmark. */
-    get reloads() {
-      return outputLines().filter((line) => line.includes('Reloading local server')).length;
-    },
-    /**
-     * The workerd running the Worker. wrangler dev starts two: one for its proxy, listening on our port,
-     * and one for the user Worker, listening on a port of its own choosing.
-     */
+    /** The workerd running the Worker (Miniflare starts one, which also answers on our port). */
     workerdPid() {
-      const workerd = descendantsOf(child.pid).filter(
-        (p) => p.command === 'workerd' && !argsOf(p.pid).includes(`--socket-addr=entry=127.0.0.1:${port}`),
-      );
-      if (workerd.length !== 1) throw new Error(`expected one user-Worker workerd, found ${workerd.length}`);
+      const workerd = descendantsOf(child.pid).filter((p) => p.command === 'workerd');
+      if (workerd.length !== 1) throw new Error(`expected one workerd, found ${workerd.length}`);
       return workerd[0].pid;
     },
     /** For process 'exit' handlers, which cannot wait: SIGKILL the whole group at once. */
@@ -194,13 +196,13 @@ export async function startWranglerDev({
       }
       for (let i = 0; i < 20 && spawned.some(isAlive); i++) await sleep(100);
       const left = spawned.filter(isAlive);
-      if (left.length > 0) throw new Error(`wrangler dev left processes behind: ${left.join(', ')}`);
+      if (left.length > 0) throw new Error(`the Worker left processes behind: ${left.join(', ')}`);
     },
   };
   if (!(await waitForHealth(`${url}${healthPath}`, child, timeoutMs))) {
     await server.stop();
     throw new Error(
-      `wrangler dev did not become healthy at ${url}${healthPath}:\n${outputLines().slice(-50).join('\n')}`,
+      `the Worker did not become healthy at ${url}${healthPath}:\n${outputLines().slice(-50).join('\n')}`,
     );
   }
   return server;

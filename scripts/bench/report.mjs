@@ -4,6 +4,8 @@
 const MiB = 1024 * 1024;
 const ms = (value) => `${value < 10 ? value.toFixed(2) : value.toFixed(1)} ms`;
 const ratio = (value) => `${value.toFixed(value < 10 ? 2 : 1)}×`;
+/** a / b, or "n/a" when b is too small to divide by (a host that wrote no line spends next to nothing). */
+const ratioOf = (a, b) => (b < 0.005 ? 'n/a' : ratio(a / b));
 const verdict = (ok) => (ok ? 'ok' : '**OVER**');
 
 function roundTripRows(roundTrips) {
@@ -219,10 +221,10 @@ function peerRows({ pairs, bundle }) {
     });
     const split = ({ cpu }) => `${ms(cpu.workerMs)} · ${ms(cpu.toolingMs)} · ${ms(cpu.hereMs)}`;
     rows.push({
-      measure: `vs ${peerSide}, ${pair}: ${who}CPU per request during that load: the Worker's workerd · the rest of wrangler dev (its proxy workerd, and its Node process, which prints each log line) · the bench process (stand-ins, load generator)`,
+      measure: `vs ${peerSide}, ${pair}: ${who}CPU per request during that load: the Worker's workerd · its Miniflare host (the Node process that writes each log line to a file) · the bench process (stand-ins, load generator)`,
       ours: split(ours.load),
       reference: `${split(peer.load)} ${PEER}`,
-      ratio: `Worker ${ratio(ours.load.cpu.workerMs / peer.load.cpu.workerMs)} · wrangler dev ${ratio(ours.load.cpu.toolingMs / peer.load.cpu.toolingMs)} · bench ${ratio(ours.load.cpu.hereMs / peer.load.cpu.hereMs)}`,
+      ratio: `Worker ${ratio(ours.load.cpu.workerMs / peer.load.cpu.workerMs)} · host ${ratioOf(ours.load.cpu.toolingMs, peer.load.cpu.toolingMs)} · bench ${ratioOf(ours.load.cpu.hereMs, peer.load.cpu.hereMs)}`,
       target: '',
       verdict: compare(ours.load.cpu.workerMs, peer.load.cpu.workerMs),
     });

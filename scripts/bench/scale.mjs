@@ -165,6 +165,7 @@ export async function startScaleWorker(stack) {
 export async function measureScale({ worker, neon, passwordHash, password, progress, sizes = SIZES }) {
   const sql = sqlClient(neon);
   const call = createClient(worker.url);
+  const control = createClient(worker.controlUrl);
   const counter = createRoundTripCounter(neon.url, DATABASE);
   const rows = [];
   for (const size of sizes) {
@@ -194,7 +195,7 @@ export async function measureScale({ worker, neon, passwordHash, password, progr
       const before = await counts(sql);
       await counter.reset();
       const started = performance.now();
-      expectStatus(await call(`/__scheduled?cron=${encodeURIComponent(cron)}`), 200, `scale: cron ${cron}`);
+      expectStatus(await control(`/scheduled?cron=${encodeURIComponent(cron)}`), 200, `scale: cron ${cron}`);
       const { requests } = await counter.settle({ quietMs: 250, timeoutMs: 60_000 });
       const ms = performance.now() - started;
       const scans = await explainRecorded(neon, sql);

@@ -1,10 +1,10 @@
-// The system under test: the local stand-ins (once, with a throwaway in-memory PGlite) and `wrangler dev` on
-// free ports, wired to them with --var exactly as scripts/dev.mjs wires `npm run dev`, plus fresh secrets.
+// The system under test: the local stand-ins (once, with a throwaway in-memory PGlite) and Workers on
+// Miniflare on free ports, wired to them with the vars scripts/dev.mjs gives `npm run dev`, plus fresh secrets.
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { freshKeySet } from '../signing-keys.mjs';
 import { startStandins } from '../standins/index.mjs';
-import { freePort, startWranglerDev } from './processes.mjs';
+import { freePort, startLocalWorker } from './processes.mjs';
 
 export const ADMIN_EMAIL = 'admin@bench.test';
 /**
@@ -26,13 +26,12 @@ export async function startStack({ root, tmpDir }) {
   const running = new Set();
 
   /**
-   * `wrangler dev` with wrangler.toml; `script` replaces its entry (the benchmark Worker), `vars` override the
+   * A Worker with wrangler.toml (processes.mjs startLocalWorker); `script` replaces its entry (the benchmark Worker), `vars` override the
    * stack's settings, `healthPath` is what answers 200 once it is up. Its output goes to
-   * <tmpDir>/wrangler-<label>.log.
+   * <tmpDir>/worker-<label>.log.
    */
   async function startWorker({ label, script, vars: overrides = {}, healthPath }) {
     const port = await freePort();
-    const inspectorPort = await freePort();
     const apiUrl = `http://127.0.0.1:${port}`;
     const vars = {
       DATABASE_URL: `postgres://edgeauth:edgeauth@127.0.0.1/${standins.neon.defaultDatabase}`,
@@ -60,15 +59,15 @@ export async function startStack({ root, tmpDir }) {
       ...overrides,
     };
     standins.stripe.setWebhookUrl(`${apiUrl}/billing/stripe/webhook`);
-    const server = await startWranglerDev({
+    const server = await startLocalWorker({
       root,
       script,
       port,
-      inspectorPort,
+      buildDir: path.join(tmpDir, 'build'),
       persistTo: path.join(tmpDir, `state-${label}`),
       vars,
       healthPath,
-      logFile: path.join(tmpDir, `wrangler-${label}.log`),
+      logFile: path.join(tmpDir, `worker-${label}.log`),
     });
     running.add(server);
     const stop = server.stop;

@@ -1,6 +1,6 @@
 // The benchmark Worker: the real entry (src/index.ts, which serves createApp()) plus /bench/* routes in the
 // same isolate, so a bare Hono route and Argon2id can be measured beside the app without adding routes to it.
-// Run by `npm run bench` as `wrangler dev scripts/bench/worker.ts`: every other setting is wrangler.toml's.
+// `npm run bench` bundles it in place of wrangler.toml's entry: every other setting is wrangler.toml's.
 import noSimdModule from 'argon2id/dist/no-simd.wasm';
 import simdModule from 'argon2id/dist/simd.wasm';
 import argon2id from 'argon2id/lib/argon2id.js';

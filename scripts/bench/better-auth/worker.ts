@@ -1,7 +1,7 @@
 // The peer a user would pick instead: better-auth (pinned devDependency, never in edgeauth's bundle) set up
 // as its docs recommend for Workers: Hono mounts `auth.handler` at /api/auth/*, the Drizzle adapter over
-// Neon's HTTP driver, email + password, cookie sessions. `npm run bench` runs it under the same
-// `wrangler dev` / workerd and wrangler.toml as edgeauth, against its own database in the same Neon
+// Neon's HTTP driver, email + password, cookie sessions. `npm run bench` runs it on the same
+// Miniflare / workerd and wrangler.toml as edgeauth, against its own database in the same Neon
 // stand-in, with rate limiting off, as the benchmark's edgeauth Worker runs with its limits raised.
 import { neon, neonConfig } from '@neondatabase/serverless';
 import { betterAuth } from 'better-auth';
