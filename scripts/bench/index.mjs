@@ -16,7 +16,7 @@ import { BARE_WORKER, measureBundle } from './bundle.mjs';
 import { cpuPerRequest } from './cpu.mjs';
 import { createClient, expectStatus } from './http.mjs';
 import { LOAD, measureLoad, refreshChains } from './load.mjs';
-import { createPeerDatabase, measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
+import { createPeerDatabase, FLOOR_SETS, measurePairs, PEER_WORKER, startPeer } from './peer.mjs';
 
 const RESOURCE_SERVER = 'scripts/bench/resource-server.ts';
 
@@ -195,27 +195,31 @@ async function main() {
     vars: { ISSUER: bench.url, AUDIENCE: 'edgeauth:api', JWKS_URL: `${bench.url}/.well-known/jwks.json` },
     healthPath: '/bench/bare',
   });
-  const bareHono = await stack.startWorker({
-    label: 'bare-hono',
-    script: BARE_WORKER,
-    healthPath: '/bench/bare',
-  });
   // The middleware floor runs on Workers as fresh as the bare Hono Worker (the benchmark Worker has served
-  // the whole run by then): the app at its defaults, and again without the request's log line, to show
-  // what the line costs.
-  const floorApp = await stack.startWorker({ label: 'bench-floor', script: 'scripts/bench/worker.ts' });
-  const quiet = await stack.startWorker({
-    label: 'bench-quiet',
-    script: 'scripts/bench/worker.ts',
-    vars: { LOG_LEVEL: 'warn' },
-  });
+  // the whole run by then): the app at its defaults, again without the request's log line (to show what
+  // the line costs), and the bare Hono Worker, in FLOOR_SETS sets. The first quiet Worker is also a pair.
+  const floorWorkers = [];
+  for (let set = 0; set < FLOOR_SETS; set++) {
+    floorWorkers.push({
+      app: await stack.startWorker({ label: `bench-floor-${set}`, script: 'scripts/bench/worker.ts' }),
+      quiet: await stack.startWorker({
+        label: `bench-quiet-${set}`,
+        script: 'scripts/bench/worker.ts',
+        vars: { LOG_LEVEL: 'warn' },
+      }),
+      bareHono: await stack.startWorker({
+        label: `bare-hono-${set}`,
+        script: BARE_WORKER,
+        healthPath: '/bench/bare',
+      }),
+    });
+  }
   results.pairs = await measurePairs({
     ours: bench,
     uncached,
     resource,
-    bareHono,
-    floorApp,
-    quiet,
+    floorWorkers,
+    quiet: floorWorkers[0].quiet,
     peer,
     loggingPeer,
     neon: stack.standins.neon,
@@ -225,7 +229,7 @@ async function main() {
     progress,
   });
   await loggingPeer.stop();
-  for (const worker of [uncached, resource, bareHono, floorApp, quiet]) await worker.stop();
+  for (const worker of [uncached, resource, ...floorWorkers.flatMap(Object.values)]) await worker.stop();
   await peer.stop();
   await bench.stop();
 

@@ -18,6 +18,8 @@ const PEER_DATABASE = 'betterauth';
 const WARMUP = 1000;
 /** Alternating rounds of the middleware floor against the bare Hono Worker, after the same warm-up. */
 const FLOOR = { rounds: 9, requests: 100 };
+/** Sets of Workers the floor runs on (see measurePairs). */
+export const FLOOR_SETS = 3;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 /** Requests per side for CPU: reads and refreshes, and the routes of SMALL_LOAD. */
 const CPU_COUNT = { light: 200, small: 30 };
@@ -373,8 +375,7 @@ export async function measurePairs({
   ours,
   uncached,
   resource,
-  bareHono,
-  floorApp,
+  floorWorkers,
   quiet,
   peer,
   loggingPeer,
@@ -425,29 +426,44 @@ export async function measurePairs({
     bareMs[side.name] = await cpuPerRequest(pid, bare, CPU_COUNT.light);
   }
   // Issue 17's floor: a request that does nothing but pass every middleware of the app, against the bare
-  // Hono Worker run with the same wrangler.toml, each on a Worker started for it and warmed up alike (the
-  // JIT halves a request's cost over the first thousand). One sample moves by a third between runs on 2
-  // shared cores, so the sides alternate in rounds and each gives the median of its rounds.
+  // Hono Worker run with the same wrangler.toml, each on Workers started for it and warmed up alike (the
+  // JIT halves a request's cost over the first thousand). Two identical Workers differ by up to 15 % for
+  // their whole life, and one round of 100 requests by a third, so the floor runs on FLOOR_SETS sets of
+  // Workers (the app, the app without its log line, the bare Hono Worker) and gives the median of the
+  // ratios within a set and a round: each app sample is divided by the bare sample taken right after it.
   const discovery = '/.well-known/openid-configuration';
-  const appCall = createClient(floorApp.url);
-  const bareCall = createClient(bareHono.url);
-  const quietCall = createClient(quiet.url);
-  const floor = {
-    app: [floorApp.workerdPid(), async () => expectStatus(await appCall(discovery), 200, discovery)],
-    quiet: [quiet.workerdPid(), async () => expectStatus(await quietCall(discovery), 200, discovery)],
-    bareHono: [
-      bareHono.workerdPid(),
-      async () => expectStatus(await bareCall('/bench/bare'), 200, 'bare Hono /bench/bare'),
-    ],
-  };
-  for (const [, send] of Object.values(floor)) for (let i = 0; i < WARMUP; i++) await send();
-  const rounds = { app: [], quiet: [], bareHono: [] };
+  const sets = floorWorkers.map(({ app, quiet: quietApp, bareHono }) => {
+    const appCall = createClient(app.url);
+    const quietCall = createClient(quietApp.url);
+    const bareCall = createClient(bareHono.url);
+    return {
+      app: [app.workerdPid(), async () => expectStatus(await appCall(discovery), 200, discovery)],
+      quiet: [quietApp.workerdPid(), async () => expectStatus(await quietCall(discovery), 200, discovery)],
+      bareHono: [
+        bareHono.workerdPid(),
+        async () => expectStatus(await bareCall('/bench/bare'), 200, 'bare Hono /bench/bare'),
+      ],
+    };
+  });
+  progress(`pairs: the middleware floor, ${sets.length} sets of Workers`);
+  for (const set of sets)
+    for (const [, send] of Object.values(set)) for (let i = 0; i < WARMUP; i++) await send();
+  const samples = { app: [], quiet: [], bareHono: [] };
+  const ratios = { app: [], quiet: [] };
   for (let round = 0; round < FLOOR.rounds; round++) {
-    for (const [name, [pid, send]] of Object.entries(floor)) {
-      rounds[name].push(await cpuPerRequest(pid, send, FLOOR.requests));
+    for (const set of sets) {
+      const taken = {};
+      for (const [name, [pid, send]] of Object.entries(set)) {
+        taken[name] = await cpuPerRequest(pid, send, FLOOR.requests);
+        samples[name].push(taken[name]);
+      }
+      for (const name of Object.keys(ratios)) ratios[name].push(taken[name] / taken.bareHono);
     }
   }
-  for (const [name, values] of Object.entries(rounds)) bareMs[name] = median(values);
+  for (const [name, values] of Object.entries(samples)) bareMs[name] = median(values);
+  const floorRatio = Object.fromEntries(
+    Object.entries(ratios).map(([name, values]) => [name, median(values)]),
+  );
   const measured = new Map();
   const measureRoute = async ({ side, server, pid }, key) => {
     const cacheKey = `${side.name}:${key}`;
@@ -492,5 +508,10 @@ export async function measurePairs({
       peer: await measureRoute(peerSides[peerWhich], peerKey),
     });
   }
-  return { rows, hashMs, bareMs, floor: { ...FLOOR, warmup: WARMUP } };
+  return {
+    rows,
+    hashMs,
+    bareMs,
+    floor: { ...FLOOR, workers: sets.length, warmup: WARMUP, ratio: floorRatio },
+  };
 }
