@@ -41,6 +41,16 @@ async function rowsWithEmail(email: string) {
   return db().select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
 }
 
+/** Resolves true once an insert sits in the hold_insert trigger's sleep (on a server with other connections). */
+async function insertHeld(): Promise<true> {
+  for (;;) {
+    const { rows } = await db().execute<{ held: boolean }>(
+      sql`select exists (select 1 from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()) as held`,
+    );
+    if (rows[0]?.held) return true;
+  }
+}
+
 describe('POST /register', () => {
   it('creates the account and answers 201 {user}, with a verification email', async () => {
     const email = uniqueEmail('new');
@@ -255,6 +265,39 @@ describe('POST /register', () => {
     expect(user.id).not.toBe('00000000-0000-4000-8000-000000000000');
     const row = await reloadUser(user.id as string);
     expect(row).toMatchObject({ email, isAdmin: false, isVerified: false, isActive: true });
+  });
+
+  it('tells the owner and answers 409 for the username when a sign-up loses to one still committing', async () => {
+    // The first registration's row is written but not yet committed (an insert trigger holds it), so the
+    // second one's conflict waits for the commit while its own reads see a snapshot without the row.
+    const email = uniqueEmail('held');
+    const username = uniqueUsername('held');
+    await db().execute(
+      sql.raw(`create or replace function hold_insert() returns trigger language plpgsql as $$
+        begin perform pg_sleep(1); return new; end $$`),
+    );
+    await db().execute(
+      sql.raw(`create trigger hold_insert after insert on users for each row
+        when (new.email like 'held-%') execute function hold_insert()`),
+    );
+    try {
+      const first = register({ email, username, password: PASSWORD });
+      // On PGlite (one connection) the statements queue instead; a real server makes them race.
+      await Promise.race([insertHeld(), first]);
+      const [sameEmail, sameUsername] = await Promise.all([
+        register({ email: email.toUpperCase(), username: uniqueUsername('held'), password: PASSWORD }),
+        register({ email: uniqueEmail('held'), username: username.toUpperCase(), password: PASSWORD }),
+      ]);
+      expect((await first).status).toBe(201);
+      expect(sameEmail.status).toBe(201);
+      await expectProblem(sameUsername, 409, 'USERNAME_TAKEN');
+      await waitForMail(email, { count: 2 });
+      const subjects = (await mailsTo(email)).map((mail) => mail.Subject).sort();
+      expect(subjects).toEqual([NOTICE_SUBJECT, VERIFY_SUBJECT]);
+    } finally {
+      await db().execute(sql.raw('drop trigger hold_insert on users'));
+      await db().execute(sql.raw('drop function hold_insert()'));
+    }
   });
 
   it('creates exactly one account when the same email registers five times at once', async () => {

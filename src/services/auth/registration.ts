@@ -47,7 +47,8 @@ const usernameTaken = () => new AppError('USERNAME_TAKEN', 'Username already exi
  * Registration answers one thing for a taken username (409, whoever holds it) and another for
  * everything else (201 with the new account's shape): a new address gets its account and a
  * verification link; a registered one gets the same answer, a notice to its owner, and the username
- * held for DECOY_USERNAME_TTL_SECONDS. Both paths make one database statement and the same Redis calls.
+ * held for DECOY_USERNAME_TTL_SECONDS. Both paths make one database statement and the same Redis calls (a registration that
+ * loses a race to a concurrent one reads once more).
  */
 export async function registerAccount(
   s: Services,
@@ -62,12 +63,7 @@ export async function registerAccount(
   const token = randomToken();
   const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
   const expiresAt = new Date(now.getTime() + s.config.VALIDATION_TOKEN_EXPIRE * 1000);
-  const { rows } = await s.db.execute<{
-    id: string | null;
-    username_taken: boolean;
-    owner_email: string | null;
-    owner_username: string | null;
-  }>(sql`
+  const { rows } = await s.db.execute<Holders & { id: string | null }>(sql`
     with created as (
       insert into ${users} (email, username, password_hash, created_at, updated_at)
       values (${email}, ${input.username}, ${passwordHash}, ${now}, ${now})
@@ -78,11 +74,13 @@ export async function registerAccount(
       insert into ${emailTokens} (user_id, purpose, token_hash, created_at, expires_at)
       select id, 'verify_email', ${tokenHash}, ${now}, ${expiresAt} from created
     ),
-    owner as (select email, username from ${users} where lower(email) = ${normalizeEmail(email)})
-    select (select id from created) as id,
-      exists (select 1 from ${users} where lower(username) = ${input.username.toLowerCase()}) as username_taken,
-      (select email from owner) as owner_email, (select username from owner) as owner_username`);
+    ${holders(email, input.username, sql`(select id from created) as id,`)}`);
   const result = rows[0]!;
+  if (!result.id && !result.username_taken && !result.owner_email) {
+    // The insert lost to a registration that committed after this statement's snapshot was taken (the
+    // conflict is checked against committed rows, the reads above against the snapshot): read again.
+    Object.assign(result, await holdersOf(s, email, input.username));
+  }
   if (result.id) {
     if (await mayEmail(s, 'verify_email', email)) {
       await s.sendEmail(
@@ -104,6 +102,20 @@ export async function registerAccount(
   // Exactly what a new account gets (with an id nobody has), so the email's owner stays secret.
   return freshAccount(crypto.randomUUID(), email, input.username, now);
 }
+
+/** Who holds the email and whether the username is taken, read afresh. */
+async function holdersOf(s: Services, email: string, username: string) {
+  const { rows } = await s.db.execute<Holders>(sql`with ${holders(email, username)}`);
+  return rows[0]!;
+}
+
+type Holders = { username_taken: boolean; owner_email: string | null; owner_username: string | null };
+
+/** The `owner` CTE and the select of who holds the email and whether the username is taken. */
+const holders = (email: string, username: string, first = sql``) => sql`
+    owner as (select email, username from ${users} where lower(email) = ${normalizeEmail(email)})
+    select ${first} exists (select 1 from ${users} where lower(username) = ${username.toLowerCase()}) as username_taken,
+      (select email from owner) as owner_email, (select username from owner) as owner_username`;
 
 /**
  * Tells the owner of a taken email about the sign-up attempt, at most once a minute. A Redis failure
