@@ -25,6 +25,21 @@ export async function cpuPerRequest(pid, send, count) {
 }
 
 /**
+ * CPU per request of several Workers measured over one window: `sides` maps a name to [pid, send], and
+ * each round sends one request to every side in turn, `count` times, so a drift in this machine's speed
+ * (a VM's CPU time per unit of work wanders by a fifth over seconds) lands on every side alike.
+ * Returns CPU ms per request by name.
+ */
+export async function cpuPerRequestInterleaved(sides, count) {
+  const entries = Object.entries(sides);
+  const before = entries.map(([, [pid]]) => processCpuNanos(pid));
+  for (let i = 0; i < count; i++) for (const [, [, send]] of entries) await send();
+  return Object.fromEntries(
+    entries.map(([name, [pid]], i) => [name, (processCpuNanos(pid) - before[i]) / count / 1e6]),
+  );
+}
+
+/**
  * Where a load run's CPU goes, per request: the Worker's workerd, its Miniflare host (the Node process that
  * writes every log line), and this process (the stand-ins and the load generator). `run()` resolves to the number of requests it made.
  */

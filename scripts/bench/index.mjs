@@ -196,17 +196,14 @@ async function main() {
     healthPath: '/bench/bare',
   });
   // The middleware floor runs on Workers as fresh as the bare Hono Worker (the benchmark Worker has served
-  // the whole run by then): the app at its defaults, again without the request's log line (to show what
-  // the line costs), and the bare Hono Worker, in FLOOR_SETS sets. The first quiet Worker is also a pair.
+  // the whole run by then): the real Worker (wrangler.toml's entry, without the /bench/* routes) at its
+  // defaults, again without the request's log line (to show what the line costs), and the bare Hono
+  // Worker, in FLOOR_SETS sets. The first quiet Worker is also a pair.
   const floorWorkers = [];
   for (let set = 0; set < FLOOR_SETS; set++) {
     floorWorkers.push({
-      app: await stack.startWorker({ label: `bench-floor-${set}`, script: 'scripts/bench/worker.ts' }),
-      quiet: await stack.startWorker({
-        label: `bench-quiet-${set}`,
-        script: 'scripts/bench/worker.ts',
-        vars: { LOG_LEVEL: 'warn' },
-      }),
+      app: await stack.startWorker({ label: `floor-${set}` }),
+      quiet: await stack.startWorker({ label: `floor-quiet-${set}`, vars: { LOG_LEVEL: 'warn' } }),
       bareHono: await stack.startWorker({
         label: `bare-hono-${set}`,
         script: BARE_WORKER,

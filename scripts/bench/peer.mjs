@@ -4,7 +4,7 @@
 // its own workerd process (password hashing taken out, reported on its own), and latency under the same load.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { cpuByProcess, cpuPerRequest } from './cpu.mjs';
+import { cpuByProcess, cpuPerRequest, cpuPerRequestInterleaved } from './cpu.mjs';
 import { createClient, createRoundTripCounter, expectStatus } from './http.mjs';
 import { measureScenario } from './load.mjs';
 import { PASSWORD } from './round-trips.mjs';
@@ -16,8 +16,8 @@ const PEER_DATABASE = 'betterauth';
  * request's cost over the first thousand, and several Workers here start fresh for their rows.
  */
 const WARMUP = 1000;
-/** Alternating rounds of the middleware floor against the bare Hono Worker, after the same warm-up. */
-const FLOOR = { rounds: 9, requests: 100 };
+/** Rounds of the middleware floor beside the bare Hono Worker, after the same warm-up (see measurePairs). */
+const FLOOR = { rounds: 9, requests: 300 };
 /** Sets of Workers the floor runs on (see measurePairs). */
 export const FLOOR_SETS = 3;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -427,10 +427,11 @@ export async function measurePairs({
   }
   // Issue 17's floor: a request that does nothing but pass every middleware of the app, against the bare
   // Hono Worker run with the same wrangler.toml, each on Workers started for it and warmed up alike (the
-  // JIT halves a request's cost over the first thousand). Two identical Workers differ by up to 15 % for
-  // their whole life, and one round of 100 requests by a third, so the floor runs on FLOOR_SETS sets of
-  // Workers (the app, the app without its log line, the bare Hono Worker) and gives the median of the
-  // ratios within a set and a round: each app sample is divided by the bare sample taken right after it.
+  // JIT halves a request's cost over the first thousand). This machine's CPU time for the same work
+  // wanders by a fifth over seconds, and two identical Workers differ by up to 15 % for their whole life,
+  // so each round sends one request to each Worker of a set in turn (the app, the app without its log
+  // line, the bare Hono Worker) and reads all three over that one window, on FLOOR_SETS sets of Workers;
+  // the floor is the median of the ratios within a set and a round.
   const discovery = '/.well-known/openid-configuration';
   const sets = floorWorkers.map(({ app, quiet: quietApp, bareHono }) => {
     const appCall = createClient(app.url);
@@ -452,11 +453,8 @@ export async function measurePairs({
   const ratios = { app: [], quiet: [] };
   for (let round = 0; round < FLOOR.rounds; round++) {
     for (const set of sets) {
-      const taken = {};
-      for (const [name, [pid, send]] of Object.entries(set)) {
-        taken[name] = await cpuPerRequest(pid, send, FLOOR.requests);
-        samples[name].push(taken[name]);
-      }
+      const taken = await cpuPerRequestInterleaved(set, FLOOR.requests);
+      for (const [name, ms] of Object.entries(taken)) samples[name].push(ms);
       for (const name of Object.keys(ratios)) ratios[name].push(taken[name] / taken.bareHono);
     }
   }

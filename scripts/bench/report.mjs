@@ -248,7 +248,7 @@ function peerRows({ pairs, bundle }) {
     },
     ...[
       [
-        `edgeauth, a request through every middleware and its log line (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request (${pairs.floor.workers} sets of fresh Workers, each warmed by ${pairs.floor.warmup} requests; ${pairs.floor.rounds} alternating rounds of ${pairs.floor.requests}; the ratio is the median of the ratios within a set and a round)`,
+        `edgeauth (the real Worker, wrangler.toml's entry), a request through every middleware and its log line (GET /.well-known/openid-configuration) vs a bare Hono Worker with the same wrangler.toml, CPU per request (${pairs.floor.workers} sets of fresh Workers, each warmed by ${pairs.floor.warmup} requests; ${pairs.floor.rounds} rounds of ${pairs.floor.requests} requests to each Worker of a set in turn, all read over the same window; the ratio is the median of the ratios within a set and a round)`,
         'app',
       ],
       [
