@@ -41,13 +41,46 @@ async function rowsWithEmail(email: string) {
   return db().select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
 }
 
-/** Resolves true once an insert sits in the hold_insert trigger's sleep (on a server with other connections). */
-async function insertHeld(): Promise<true> {
-  for (;;) {
+/**
+ * Runs `work` while every insert of an account whose email starts with "held-" sits for a second in an
+ * insert trigger, written but not committed.
+ */
+async function withHeldInserts(work: () => Promise<void>) {
+  await db().execute(
+    sql.raw(`create or replace function hold_insert() returns trigger language plpgsql as $$
+      begin perform pg_sleep(1); return new; end $$`),
+  );
+  await db().execute(
+    sql.raw(`create trigger hold_insert after insert on users for each row
+      when (new.email like 'held-%') execute function hold_insert()`),
+  );
+  try {
+    await work();
+  } finally {
+    await db().execute(sql.raw('drop trigger hold_insert on users'));
+    await db().execute(sql.raw('drop function hold_insert()'));
+  }
+}
+
+/**
+ * Resolves once an insert sits in hold_insert's sleep, or once `request` is answered: on PGlite (one
+ * connection) this query waits behind the insert, and the sign-ups then queue rather than race.
+ */
+async function heldOrAnswered(request: Promise<Response>) {
+  let answered = false;
+  request.then(
+    () => {
+      answered = true;
+    },
+    () => {
+      answered = true;
+    },
+  );
+  while (!answered) {
     const { rows } = await db().execute<{ held: boolean }>(
       sql`select exists (select 1 from pg_stat_activity where wait_event = 'PgSleep' and datname = current_database()) as held`,
     );
-    if (rows[0]?.held) return true;
+    if (rows[0]?.held) return;
   }
 }
 
@@ -268,22 +301,11 @@ describe('POST /register', () => {
   });
 
   it('tells the owner and answers 409 for the username when a sign-up loses to one still committing', async () => {
-    // The first registration's row is written but not yet committed (an insert trigger holds it), so the
-    // second one's conflict waits for the commit while its own reads see a snapshot without the row.
     const email = uniqueEmail('held');
     const username = uniqueUsername('held');
-    await db().execute(
-      sql.raw(`create or replace function hold_insert() returns trigger language plpgsql as $$
-        begin perform pg_sleep(1); return new; end $$`),
-    );
-    await db().execute(
-      sql.raw(`create trigger hold_insert after insert on users for each row
-        when (new.email like 'held-%') execute function hold_insert()`),
-    );
-    try {
+    await withHeldInserts(async () => {
       const first = register({ email, username, password: PASSWORD });
-      // On PGlite (one connection) the statements queue instead; a real server makes them race.
-      await Promise.race([insertHeld(), first]);
+      await heldOrAnswered(first);
       const [sameEmail, sameUsername] = await Promise.all([
         register({ email: email.toUpperCase(), username: uniqueUsername('held'), password: PASSWORD }),
         register({ email: uniqueEmail('held'), username: username.toUpperCase(), password: PASSWORD }),
@@ -291,13 +313,28 @@ describe('POST /register', () => {
       expect((await first).status).toBe(201);
       expect(sameEmail.status).toBe(201);
       await expectProblem(sameUsername, 409, 'USERNAME_TAKEN');
-      await waitForMail(email, { count: 2 });
-      const subjects = (await mailsTo(email)).map((mail) => mail.Subject).sort();
-      expect(subjects).toEqual([NOTICE_SUBJECT, VERIFY_SUBJECT]);
-    } finally {
-      await db().execute(sql.raw('drop trigger hold_insert on users'));
-      await db().execute(sql.raw('drop function hold_insert()'));
-    }
+    });
+    await waitForMail(email, { count: 2 });
+    const subjects = (await mailsTo(email)).map((mail) => mail.Subject).sort();
+    expect(subjects).toEqual([NOTICE_SUBJECT, VERIFY_SUBJECT]);
+  });
+
+  it('answers a registered email as a new one when its username belongs to a sign-up still committing', async () => {
+    // Without the locks, a registered email's conflict is found at once and a new one's waits for the
+    // other sign-up, so one answered 201 and the other 409.
+    const registered = await createUser({ email: uniqueEmail('owner') });
+    const statusFor = async (email: string) => {
+      const username = uniqueUsername('held');
+      const first = register({ email: uniqueEmail('held'), username, password: PASSWORD });
+      await heldOrAnswered(first);
+      const probe = await register({ email, username, password: PASSWORD });
+      expect((await first).status).toBe(201);
+      return probe.status;
+    };
+    await withHeldInserts(async () => {
+      expect(await statusFor(registered.email)).toBe(409);
+      expect(await statusFor(uniqueEmail('probe'))).toBe(409);
+    });
   });
 
   it('creates exactly one account when the same email registers five times at once', async () => {

@@ -47,8 +47,8 @@ const usernameTaken = () => new AppError('USERNAME_TAKEN', 'Username already exi
  * Registration answers one thing for a taken username (409, whoever holds it) and another for
  * everything else (201 with the new account's shape): a new address gets its account and a
  * verification link; a registered one gets the same answer, a notice to its owner, and the username
- * held for DECOY_USERNAME_TTL_SECONDS. Both paths make one database statement and the same Redis calls (a registration that
- * loses a race to a concurrent one reads once more).
+ * held for DECOY_USERNAME_TTL_SECONDS. Both paths make the same database round trip (one transaction)
+ * and the same Redis calls.
  */
 export async function registerAccount(
   s: Services,
@@ -59,28 +59,43 @@ export async function registerAccount(
   const email = input.email.trim();
   if (await redisCall(s.redis.exists(decoyKey(input.username)))) throw usernameTaken();
   // The account and its verification token are one statement: never an account without its link. What
-  // stood in the way, if anything, is read in the same statement (its snapshot is from before the insert).
+  // stood in the way, if anything, is read in the same statement. Sign-ups of the same email or username
+  // first queue on a lock for each until the competing transaction commits (the email's, then the
+  // username's: whoever holds a username lock waits for no other, so no two can deadlock). Otherwise the
+  // loser's insert would wait for that commit while its reads saw the snapshot from before it, and a
+  // registered email (its conflict found at once) would answer differently from a new one (which waits
+  // on the username) in status and in time.
   const token = randomToken();
   const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
   const expiresAt = new Date(now.getTime() + s.config.VALIDATION_TOKEN_EXPIRE * 1000);
-  const { rows } = await s.db.execute<Holders & { id: string | null }>(sql`
-    with created as (
-      insert into ${users} (email, username, password_hash, created_at, updated_at)
-      values (${email}, ${input.username}, ${passwordHash}, ${now}, ${now})
-      on conflict do nothing
-      returning id
-    ),
-    link as (
-      insert into ${emailTokens} (user_id, purpose, token_hash, created_at, expires_at)
-      select id, 'verify_email', ${tokenHash}, ${now}, ${expiresAt} from created
-    ),
-    ${holders(email, input.username, sql`(select id from created) as id,`)}`);
+  const normalized = normalizeEmail(email);
+  const username = input.username.toLowerCase();
+  const [, { rows }] = await s.db.batch([
+    s.db.execute(sql`
+      select pg_advisory_xact_lock(hashtextextended(${`email:${normalized}`}, 0)),
+        pg_advisory_xact_lock(hashtextextended(${`username:${username}`}, 0))`),
+    s.db.execute<{
+      id: string | null;
+      username_taken: boolean;
+      owner_email: string | null;
+      owner_username: string | null;
+    }>(sql`
+      with created as (
+        insert into ${users} (email, username, password_hash, created_at, updated_at)
+        values (${email}, ${input.username}, ${passwordHash}, ${now}, ${now})
+        on conflict do nothing
+        returning id
+      ),
+      link as (
+        insert into ${emailTokens} (user_id, purpose, token_hash, created_at, expires_at)
+        select id, 'verify_email', ${tokenHash}, ${now}, ${expiresAt} from created
+      ),
+      owner as (select email, username from ${users} where lower(email) = ${normalized})
+      select (select id from created) as id,
+        exists (select 1 from ${users} where lower(username) = ${username}) as username_taken,
+        (select email from owner) as owner_email, (select username from owner) as owner_username`),
+  ]);
   const result = rows[0]!;
-  if (!result.id && !result.username_taken && !result.owner_email) {
-    // The insert lost to a registration that committed after this statement's snapshot was taken (the
-    // conflict is checked against committed rows, the reads above against the snapshot): read again.
-    Object.assign(result, await holdersOf(s, email, input.username));
-  }
   if (result.id) {
     if (await mayEmail(s, 'verify_email', email)) {
       await s.sendEmail(
@@ -102,20 +117,6 @@ export async function registerAccount(
   // Exactly what a new account gets (with an id nobody has), so the email's owner stays secret.
   return freshAccount(crypto.randomUUID(), email, input.username, now);
 }
-
-/** Who holds the email and whether the username is taken, read afresh. */
-async function holdersOf(s: Services, email: string, username: string) {
-  const { rows } = await s.db.execute<Holders>(sql`with ${holders(email, username)}`);
-  return rows[0]!;
-}
-
-type Holders = { username_taken: boolean; owner_email: string | null; owner_username: string | null };
-
-/** The `owner` CTE and the select of who holds the email and whether the username is taken. */
-const holders = (email: string, username: string, first = sql``) => sql`
-    owner as (select email, username from ${users} where lower(email) = ${normalizeEmail(email)})
-    select ${first} exists (select 1 from ${users} where lower(username) = ${username.toLowerCase()}) as username_taken,
-      (select email from owner) as owner_email, (select username from owner) as owner_username`;
 
 /**
  * Tells the owner of a taken email about the sign-up attempt, at most once a minute. A Redis failure
