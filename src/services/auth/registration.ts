@@ -9,7 +9,7 @@ import type { Services } from '../../services';
 import { EMAIL_COOLDOWN_SECONDS, mayEmail } from '../mail/throttle';
 import { endHangingOff } from './account-lifecycle';
 import { emailLink, hashEmailToken } from './email-tokens';
-import { normalizeEmail, type PublicUser, type UserRow } from './users';
+import { lockIdentity, normalizeEmail, type PublicUser, type UserRow } from './users';
 
 /** A new verification link on request; one a minute per address at most (429 otherwise). */
 export async function sendVerificationEmail(s: Services, user: Pick<UserRow, 'id' | 'email' | 'username'>) {
@@ -59,21 +59,17 @@ export async function registerAccount(
   const email = input.email.trim();
   if (await redisCall(s.redis.exists(decoyKey(input.username)))) throw usernameTaken();
   // The account and its verification token are one statement: never an account without its link. What
-  // stood in the way, if anything, is read in the same statement. Sign-ups of the same email or username
-  // first queue on a lock for each until the competing transaction commits (the email's, then the
-  // username's: whoever holds a username lock waits for no other, so no two can deadlock). Otherwise the
-  // loser's insert would wait for that commit while its reads saw the snapshot from before it, and a
-  // registered email (its conflict found at once) would answer differently from a new one (which waits
-  // on the username) in status and in time.
+  // stood in the way, if anything, is read in the same statement, after lockIdentity: without it, a
+  // sign-up racing one still committing would read a snapshot without it, and a registered email (its
+  // conflict found at once) would answer differently from a new one (which waits on the username), in
+  // status and in time.
   const token = randomToken();
   const tokenHash = await hashEmailToken(s.config, 'verify_email', token);
   const expiresAt = new Date(now.getTime() + s.config.VALIDATION_TOKEN_EXPIRE * 1000);
   const normalized = normalizeEmail(email);
   const username = input.username.toLowerCase();
   const [, { rows }] = await s.db.batch([
-    s.db.execute(sql`
-      select pg_advisory_xact_lock(hashtextextended(${`email:${normalized}`}, 0)),
-        pg_advisory_xact_lock(hashtextextended(${`username:${username}`}, 0))`),
+    s.db.execute(lockIdentity(email, input.username)),
     s.db.execute<{
       id: string | null;
       username_taken: boolean;

@@ -12,7 +12,7 @@ import type { Services } from '../../services';
 import { endHangingOff, everything } from '../auth/account-lifecycle';
 import { type SignInOutcome, signIn } from '../auth/login';
 import type { ClientInfo } from '../auth/sessions';
-import { findUserByEmail, type UserRow } from '../auth/users';
+import { findUserByEmail, lockIdentity, type UserRow } from '../auth/users';
 import type { OAuthProvider, ProviderName, ProviderProfile } from './providers';
 
 export const OAUTH_COOKIE_TTL_SECONDS = 600;
@@ -204,7 +204,10 @@ function usernameCandidates(hint: string): string[] {
   return [base, ...Array.from({ length: 5 }, () => `${base}${suffix()}`)];
 }
 
-/** New verified account plus its provider identity in one statement; retries on a taken username. */
+/**
+ * New verified account plus its provider identity in one statement (after lockIdentity, so a sign-up of the
+ * same email or username still committing is waited for); retries on a taken username.
+ */
 async function createFromProfile(
   s: Services,
   provider: OAuthProvider,
@@ -212,20 +215,23 @@ async function createFromProfile(
 ): Promise<UserRow> {
   const email = profile.email!;
   for (const username of usernameCandidates(profile.usernameHint)) {
-    const { rows } = await s.db.execute<{ id: string }>(sql`
-      with created as (
-        insert into ${users} (email, username, password_hash, is_verified)
-        values (${email}, ${username}, null, true)
-        on conflict do nothing
-        returning id
-      ),
-      identity as (
-        insert into ${oauthAccounts} (user_id, provider, provider_user_id, email)
-        select id, ${provider.name}, ${profile.providerUserId}, ${email} from created
-        on conflict do nothing
-        returning id
-      )
-      select id from created`);
+    const [, { rows }] = await s.db.batch([
+      s.db.execute(lockIdentity(email, username)),
+      s.db.execute<{ id: string }>(sql`
+        with created as (
+          insert into ${users} (email, username, password_hash, is_verified)
+          values (${email}, ${username}, null, true)
+          on conflict do nothing
+          returning id
+        ),
+        identity as (
+          insert into ${oauthAccounts} (user_id, provider, provider_user_id, email)
+          select id, ${provider.name}, ${profile.providerUserId}, ${email} from created
+          on conflict do nothing
+          returning id
+        )
+        select id from created`),
+    ]);
     if (rows[0]) {
       const created = await findLinkedUser(s, provider.name, profile.providerUserId);
       if (created) return created;
