@@ -1,7 +1,9 @@
 // Drizzle over Neon's SQL-over-HTTP driver: one HTTP request per query or batch, no connections to keep.
 import { NeonDbError, neon, neonConfig } from '@neondatabase/serverless';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { drizzle } from 'drizzle-orm/neon-http';
 import type { Config } from '../env';
+import { BATCH_SEPARATOR } from '../lib/log-error';
 
 export type Database = ReturnType<typeof connect>;
 
@@ -27,18 +29,28 @@ export function createDatabase(config: DatabaseConfig): Database {
   return handle.db;
 }
 
+/** A batch item's SQL text, as Drizzle's own batch builds it (placeholders, no params). */
+function statementText(query: unknown): string {
+  return (query as { _prepare(): { getQuery(): { sql: string } } })._prepare().getQuery().sql;
+}
+
 function connect(config: Pick<Config, 'DATABASE_URL'>) {
   // No relational schema: nothing uses db.query, and building it costs CPU.
   const db = drizzle({ client: neon(config.DATABASE_URL) });
-  // A single query's unreadable reply arrives as a NeonDbError, a batch's as a bare SyntaxError from the
-  // driver's JSON parse: make it the same dependency failure (503), not a bug of ours (500).
+  // A single query's failure arrives as a DrizzleQueryError carrying its SQL, a batch's as the driver's
+  // bare error (a SyntaxError from its JSON parse for an unreadable reply). Make a batch's the same: a
+  // dependency failure (503), not a bug of ours (500), whose log line names its statements.
   const batch = db.batch.bind(db);
   const guarded: typeof db.batch = async (queries) => {
     try {
       return await batch(queries);
     } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      throw new NeonDbError('The database answered a batch with an unreadable reply');
+      const cause =
+        error instanceof SyntaxError
+          ? new NeonDbError('The database answered a batch with an unreadable reply')
+          : error;
+      if (!(cause instanceof NeonDbError)) throw error;
+      throw new DrizzleQueryError(queries.map(statementText).join(BATCH_SEPARATOR), [], cause);
     }
   };
   db.batch = guarded;

@@ -111,11 +111,20 @@ const WRITES: [verb: string, pattern: RegExp][] = [
 ];
 const READ = new RegExp(String.raw`\bfrom\s+${TABLE}`, 'i');
 
+/** Between the statements of a failed batch in the query text its error carries (see db/client.ts). */
+export const BATCH_SEPARATOR = '\n;\n';
+
 /**
  * The statement's verb and table from the SQL text (placeholders only, never the params): `update users`.
- * A `with` query is named after the first write inside it, or is a select.
+ * A `with` query is named after the first write inside it, or is a select. A batch is named after its
+ * first write, or its first statement.
  */
 export function sqlOperation(query: string): string {
+  const names = query.split(BATCH_SEPARATOR).map(statementOperation);
+  return names.find((name) => /^(insert|update|delete) /.test(name)) ?? names[0]!;
+}
+
+function statementOperation(query: string): string {
   const verb = /^\s*(select|insert|update|delete|with)\b/i.exec(query)?.[1]?.toLowerCase();
   if (!verb) return 'query';
   const candidates = verb === 'with' ? WRITES : WRITES.filter(([write]) => write === verb);
