@@ -67,7 +67,15 @@ describe('Neon stand-in through drizzle neon-http', () => {
       db.insert(users).values({ email, username: `first-${unique()}` }),
       db.insert(users).values({ email: email.toUpperCase(), username: `second-${unique()}` }),
     ]);
-    await expect(attempt).rejects.toBeInstanceOf(NeonDbError);
+    // Reported like a failed single query: a DrizzleQueryError with the driver's error as its cause.
+    const failure = await attempt.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(DrizzleQueryError);
+    const cause = (failure as DrizzleQueryError).cause;
+    expect(cause).toBeInstanceOf(NeonDbError);
+    expect((cause as NeonDbError).code).toBe('23505');
     const rows = await db.select().from(users).where(sql`lower(${users.email}) = ${email}`);
     expect(rows).toHaveLength(0);
   });
