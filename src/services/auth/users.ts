@@ -41,12 +41,13 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
  * The statement every account creation sends first, in the batch (one transaction) with its insert: a lock
  * on the email and one on the username, held until commit. A creation that would conflict with one still
  * committing then waits for it before its insert's statement takes its snapshot, so what that statement
- * reads (who holds the email, whether the username is taken) includes the other. Email before username:
- * whoever holds a username lock waits for no other, so no two creations can deadlock.
+ * reads (who holds the email, whether the username is taken) includes the other. The keys fold case with
+ * Postgres's lower(), as the unique indexes do. Email before username: whoever holds a username lock
+ * waits for no other, so no two creations can deadlock.
  */
 export const lockIdentity = (email: string, username: string) => sql`
-  select pg_advisory_xact_lock(hashtextextended(${`email:${normalizeEmail(email)}`}, 0)),
-    pg_advisory_xact_lock(hashtextextended(${`username:${username.toLowerCase()}`}, 0))`;
+  select pg_advisory_xact_lock(hashtextextended('email:' || lower(${email}), 0)),
+    pg_advisory_xact_lock(hashtextextended('username:' || lower(${username}), 0))`;
 
 export async function findUserByEmail(db: Database, email: string): Promise<UserRow | null> {
   const [user] = await db
